@@ -1,0 +1,205 @@
+"""Name the persuasion tactics in a message, with the characters that show each one.
+
+Tactics are what a moderator needs to see ("why was this flagged?") and what lets the model
+generalise beyond the exact words of our corpus: a pitch by a stranger still urges, promises,
+diverts to a private channel and asks for an ID number. The rules run on normalised text
+(:mod:`tokenscam.normalise`), so they see 微信 where the user wrote 薇信.
+
+Two pieces of context keep the rules honest on text that *talks about* scams:
+
+* a hit preceded in its clause by a negation or a caution (不要, 切勿, 谨防, 不会 …) is
+  *negated* — 「请勿泄露验证码」 does not ask for a code;
+* a hit inside quotation marks is *quoted* — a warning that quotes 「现在不囤以后买不起」 reports
+  the pitch rather than making it.
+
+Both are reported separately so that the model can weigh them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .scanner import Scanner
+
+__all__ = ["TACTICS", "Tactic", "Hit", "Tagging", "tag", "tactic_names"]
+
+_NUM = r"[0-9一二两三四五六七八九十百千万几]"
+
+
+@dataclass(frozen=True, slots=True)
+class Tactic:
+    """A tactic: its stable name, the label shown to Chinese-speaking moderators, what it means."""
+
+    name: str
+    label: str
+    description: str
+    pattern: str
+
+
+TACTICS: tuple[Tactic, ...] = (
+    Tactic(
+        "fomo_scarcity",
+        "制造紧迫/稀缺",
+        "urgency and scarcity: buy now or miss out",
+        r"现在不(囤|买|上车|入手|进场)|不(囤|买|上车)(就|以后|将来|的话)?.{0,6}(买不起|来不及|后悔|没机会|追不上)"
+        r"|以后(再|就)?(买不起|买不到|追不上|来不及)|(错过|晚了)(就|再|这次|这波)?.{0,3}(没|等|后悔)"
+        r"|再不(上车|入场|进场|买|囤|抓紧|行动)|最后.{0,2}(一波|一次|一天|一批|机会|名额|\d+[个位名份席])"
+        r"|仅剩|只剩(下)?" + _NUM + r"|名额(有限|不多|紧张|告急)|限(量|额|购)" + _NUM + r"*|手慢无|先到先得|倒计时"
+        r"|即将(涨价|上线|截止|关闭|暴涨|上涨|停止)|马上(涨价|截止|关闭|涨)|稀缺|哭都来不及|窗口期|红利期"
+        r"|早(买|入|上车|进)早(赚|享|受益|发财)|抓紧(时间|上车|入手)?|机不可失|过了这村|今[晚天日].{0,4}(截止|结束)"
+        r"|上车|赶紧|来不及了|抢(购|名额|占)|(价格|币价)?(马上|即将|很快)?要?暴涨|涨价前",
+    ),
+    Tactic(
+        "guaranteed_return",
+        "承诺收益/保本",
+        "promised, guaranteed or daily returns",
+        r"稳赚|包赚|保本|保底|零风险|无风险|不会亏|只赚不赔|稳(定)?(收益|盈利|回报|赚钱)|躺赚|躺着(赚|拿)"
+        r"|睡后收入|被动收入|日(赚|收益|入|息|化|返|利)[^,。!?\n]{0,6}\d|每(天|日)(稳定)?.{0,4}(收益|赚|到账|分红|产出|返)"
+        r"|月入(过?万|\d)|年化.{0,4}\d{2,}(\.\d+)?%|收益率?.{0,4}\d{2,}(\.\d+)?%|" + _NUM + r"+倍(收益|回报|利润|涨幅)"
+        r"|(百|千|万)倍(币|收益)?|翻(倍|番|" + _NUM + r"+倍)|回本|分红|复利|利滚利|静态收益|动态收益|高(额)?(回报|收益|利息)"
+        r"|收益(翻|稳)|本金(安全|保障|无忧)|赚(了|到)?" + _NUM + r"+(万|w|块|元)",
+    ),
+    Tactic(
+        "insider_discount",
+        "内部渠道/折扣",
+        "insider channels and below-official prices",
+        r"内部(渠道|价|名额|通道|额度|消息|货源|资源|优惠|福利|员工)|一手(货源|渠道|资源)|特殊渠道"
+        r"|(打|低至|只要|仅需?|官方价的?)" + _NUM + r"(\.\d)?折|" + _NUM + r"(\.\d)?折(价|拿|出|收|入手|优惠)"
+        r"|骨折价|员工(价|额度|福利|内购)|内购|渠道价|出厂价|批发价|低于(官方|市场)|比官方(便宜|低)"
+        r"|官方(拿不到|买不到)|关系(拿|搞)到|(不对外|不公开)(出售|发售|开放)",
+    ),
+    Tactic(
+        "resale_profit",
+        "转手倒卖获利",
+        "buy to resell at a profit",
+        r"转手|倒卖|倒手|(赚|吃)(取)?差价|差价|代卖|转售|高价(卖|出|转)|溢价(出|卖|转)|套利|搬砖|出货|挂(单)?卖"
+        r"|二级市场|回收(价|渠道)?|转卖|卖给(开发者|公司|企业|工作室)",
+    ),
+    Tactic(
+        "hype_comparison",
+        "类比炒作",
+        "comparisons to Bitcoin, domains, oil, Moutai and other past booms",
+        r"(就像|像|好比|如同|相当于|堪比|比肩|当年|早年|曾经|错过了?|下一个|第二个|新一代的?)[^,。!?\n]{0,10}"
+        r"(比特币|btc|域名|茅台|石油|黄金|房子|房产|房地产|以太坊|英伟达)"
+        r"|数字(石油|黄金)|(ai|新|智能|未来)时代的?(石油|黄金|比特币|硬通货)|新(石油|黄金|硬通货)|硬通货"
+        r"|财富密码|暴富|财富自由|一夜(暴富|翻身)|改变命运|阶层跃迁|弯道超车|下一个(风口|比特币|茅台)|风口",
+    ),
+    Tactic(
+        "contact_diversion",
+        "引流私聊",
+        "moving the victim to a private channel",
+        r"加(我)?(微信|qq|好友|群|telegram|whatsapp|line|赖)|私(聊|信|我|戳)|进(群|裙)|入群|拉你进|扫(码|二维码)"
+        r"|联系(我|客服|导师|老师|助理|专员|经理|小助手)|(微信|qq|telegram|whatsapp|line)号?\s?[:：]\s?[a-z0-9_\-]{5,}"
+        r"|@[a-z][a-z0-9_]{4,}|t\.me/|https?://|www\.|点击(链接|下方)|戳(链接|我)|链接(在|见)"
+        r"|(详情|具体)(咨询|私聊|私信)|咨询(我|客服)|评论区(扣|留)|留(下)?(联系方式|微信|电话)|dd我|滴滴我"
+        r"|1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}",
+    ),
+    Tactic(
+        "recruitment",
+        "拉人头/返佣",
+        "downline recruitment and commissions",
+        r"招(募|收)?(代理|合伙人|团队长|推广员|分销商|会员)|代理|分销|下线|下级|返佣|佣金|提成|拉人|拉新|人头"
+        r"|推荐" + _NUM + r"*(人|个人|位)?.{0,4}(奖励|返|回本|收益)|直推|间推|团队(奖励|业绩|收益|长)|层级|级差"
+        r"|会员等级|升级(为|成)?(vip|代理|合伙人)|裂变|邀请(好友|码)?.{0,6}(奖励|返|佣)|带(新)?人(赚|奖)",
+    ),
+    Tactic(
+        "pii_request",
+        "索要隐私/押金",
+        "asks for ID, phone, codes, bank cards, keys or deposits",
+        r"身份证(号|号码|照片|正反面)?|手机号(码)?|验证码|银行卡(号)?|卡号|开户行|助记词|私钥|支付密码"
+        r"|实名(认证|信息|资料)|人脸(识别|认证)|押金|保证金|激活费|手续费|解冻费|认证费|gas费|工本费"
+        r"|(钱包)?授权(钱包|签名)?|个人信息",
+    ),
+    Tactic(
+        "fake_official",
+        "冒充官方",
+        "fake official subscriptions, buy-backs, subsidies and notices",
+        r"官方(认购|通道|回购|补贴|通知|授权|指定|合作|发放|扶持|认证|白名单|内测|背书)|国家(级)?.{0,4}(项目|扶持|背书|政策支持)"
+        r"|政府(扶持|背书|项目)|监管(备案|认证)|备案(平台|项目)|白名单|央行(数字|发行)|数据局(认证|授权|备案|指定)"
+        r"|正规(平台|备案|持牌)|(平台|系统)(通知|公告)|账户(冻结|异常|升级)|实名升级|额度(回购|补贴)|回购(计划|通道|价)?"
+        r"|认购(通道|名额|资格)|内测(资格|名额)|合规(平台|项目)|国资(背景|控股)",
+    ),
+)
+
+# Talk *about* scams: cautions, reports, debunking. Not a tactic: a context the model weighs.
+WARNING_PATTERN = (
+    r"警惕|谨防|提醒|提防|防范|防骗|骗局|诈骗|骗子|骗术|骗钱|套路|话术|反诈|被骗|上当|报警|别信|不要(相信|信|轻信|理会|加|点)"
+    r"|千万(别|不要)|切勿|小心|陷阱|揭秘|曝光|举报|警方|公安|民警|以.{0,8}为(噱头|幌子|名义)|涉嫌|非法集资|传销|庞氏"
+    r"|资金盘|杀猪盘|割韭菜|收割|风险提示|投资有风险|理性(看待|投资)|不构成投资建议|不靠谱|智商税|别上当|识破"
+)
+
+# Negation or caution at the start of a hit's clause turns the hit around.
+_NEGATION = re.compile(r"(不要|别|勿|切勿|请勿|谨防|警惕|不会|从不|从来不|绝不|决不|不可能|没有|无需|不用|不需要|严禁|禁止|拒绝|不能|并非|不是)")
+_CLAUSE_BREAK = re.compile(r"[,。!?;\n、:]")
+_NEGATION_WINDOW = 8
+# 「验证码123456，请勿泄露给他人」: a caution right after the hit protects rather than asks.
+_PROTECTIVE_AFTER = re.compile(
+    r"[^。!?\n]{0,12}?(请勿|切勿|不要|勿|千万别|谨防|严禁)(向|给|对)?(他人|任何人|别人|陌生人)?"
+    r"(泄露|透露|告诉|告知|转发|提供|外泄|出示|出借|转借)"
+)
+
+_QUOTE_PAIRS = {"「": "」", "『": "』", "“": "”", "‘": "’", '"': '"', "《": "》", "【": "】"}
+_QUOTED = re.compile(r"「[^」]{2,}」|『[^』]{2,}』|“[^”]{2,}”|‘[^’]{2,}’|\"[^\"\n]{2,}\"")
+
+_TACTIC_SCANNER = Scanner([(t.name, t.pattern) for t in TACTICS])
+_WARNING_SCANNER = Scanner([("warning", WARNING_PATTERN)])
+_BY_NAME = {t.name: t for t in TACTICS}
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One matched stretch of normalised text."""
+
+    tactic: str
+    start: int
+    end: int
+    quoted: bool
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Tagging:
+    """Everything the rules found in one normalised message."""
+
+    hits: tuple[Hit, ...]
+    warnings: tuple[tuple[int, int], ...]
+
+    def active(self) -> list[Hit]:
+        """Hits that make a claim of their own: neither quoted nor negated."""
+        return [h for h in self.hits if not h.quoted and not h.negated]
+
+
+def tactic_names() -> list[str]:
+    return [t.name for t in TACTICS]
+
+
+def tactic(name: str) -> Tactic:
+    return _BY_NAME[name]
+
+
+def _negated(text: str, start: int, end: int) -> bool:
+    window = text[max(0, start - _NEGATION_WINDOW) : start]
+    breaks = list(_CLAUSE_BREAK.finditer(window))
+    if breaks:
+        window = window[breaks[-1].end() :]
+    if _NEGATION.search(window):
+        return True
+    return _PROTECTIVE_AFTER.match(text, end) is not None
+
+
+def tag(text: str) -> Tagging:
+    """Find tactics and warning context in normalised ``text``.
+
+    One scan finds all tactics; where two tactics could claim the same characters the first
+    listed wins, which is enough for features and for explanations.
+    """
+    hits: list[Hit] = []
+    quotes: list[tuple[int, int]] | None = None
+    for name, s, e in _TACTIC_SCANNER.finditer(text):
+        if quotes is None:
+            quotes = [(q.start(), q.end()) for q in _QUOTED.finditer(text)]
+        quoted = any(qs < s and e < qe for qs, qe in quotes)
+        hits.append(Hit(name, s, e, quoted, _negated(text, s, e)))
+    warnings = tuple((s, e) for _, s, e in _WARNING_SCANNER.finditer(text))
+    return Tagging(tuple(hits), warnings)
