@@ -24,6 +24,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "__version__",
     "BadRecord",
     "CorpusError",
     "Detector",
@@ -37,5 +38,4 @@ __all__ = [
     "Term",
     "TokenscamError",
     "VERDICTS",
-    "__version__",
 ]

@@ -73,7 +73,9 @@ def find_card(path: str | Path | None = None) -> Path:
         directory = default_model_dir()
         cards = sorted(directory.glob("tokenscam-*.json"), key=_version_key)
         if not cards:
-            raise ModelError(f"no model card (tokenscam-*.json) in {directory}; run `tokenscam train`")
+            raise ModelError(
+                f"no model card (tokenscam-*.json) in {directory}; run `tokenscam train`"
+            )
         return cards[-1]
     p = Path(path)
     if p.is_dir():

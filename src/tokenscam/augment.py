@@ -20,7 +20,6 @@ __all__ = ["TRANSFORMS", "obfuscate", "augment_rows", "split_in_two"]
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
-_LATIN = re.compile(r"[A-Za-z]")
 
 
 def _separators(text: str, rng: random.Random) -> str:
@@ -77,10 +76,9 @@ def _traditional(text: str, rng: random.Random) -> str:
 
 
 def _fullwidth(text: str, rng: random.Random) -> str:
-    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else ("\u3000" if c == " " else c) for c in text)
-
-
-_MATH_BASES = [0x1D400, 0x1D41A - 26, 0x1D5D4, 0x1D63C]  # bold, bold (same), sans bold, sans bold italic
+    return "".join(
+        chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else ("\u3000" if c == " " else c) for c in text
+    )
 
 
 def _math_letters(text: str, rng: random.Random) -> str:
@@ -114,13 +112,20 @@ def _leet(text: str, rng: random.Random) -> str:
     return re.sub(r"[A-Za-z]{3,}", word, text)
 
 
-_EMOJI_FOR = [("钱", "💰"), ("赚", "💰"), ("涨", "🚀"), ("火", "🔥"), ("好", "👍")]
+_EMOJI_FOR = [
+    ("钱", "💰💵🤑"),
+    ("赚", "💰🤑"),
+    ("涨", "🚀📈"),
+    ("火", "🔥"),
+    ("好", "👍"),
+    ("微信", "💬"),
+]
 
 
 def _emoji_words(text: str, rng: random.Random) -> str:
     for word, emoji in _EMOJI_FOR:
-        if word in text and rng.random() < 0.7:
-            text = text.replace(word, emoji)
+        if word in text:
+            text = text.replace(word, rng.choice(emoji))
     return text
 
 
@@ -152,8 +157,17 @@ TRANSFORMS: dict[str, Callable[[str, random.Random], str]] = {
 }
 
 # What training applies: evasions that normalisation is meant to undo, plus noise.
-TRAINING_TRANSFORMS = ("separators", "zero_width", "homophones", "traditional", "fullwidth",
-                       "math_letters", "leet", "emoji_words", "noise_sentence")
+TRAINING_TRANSFORMS = (
+    "separators",
+    "zero_width",
+    "homophones",
+    "traditional",
+    "fullwidth",
+    "math_letters",
+    "leet",
+    "emoji_words",
+    "noise_sentence",
+)
 
 
 def obfuscate(text: str, transform: str, seed: int | str) -> str:

@@ -93,7 +93,9 @@ def _check_text(job: _Job, lineno: int, text: Any) -> str:
         raise BadRecord(job.source, lineno, f"field {job.text_column!r} is empty")
     if len(text) > job.max_chars:
         raise BadRecord(
-            job.source, lineno, f"text has {len(text)} characters, more than --max-chars {job.max_chars}"
+            job.source,
+            lineno,
+            f"text has {len(text)} characters, more than --max-chars {job.max_chars}",
         )
     if "\udc80" <= max(text) and any("\udc80" <= ch <= "\udcff" for ch in text):
         raise BadRecord(job.source, lineno, "text is not valid UTF-8")
@@ -105,7 +107,9 @@ def _parse_line(job: _Job, lineno: int, raw: bytes) -> tuple[dict[str, Any], str
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadRecord(job.source, lineno, f"invalid UTF-8 at byte {exc.start} of the line") from exc
+        raise BadRecord(
+            job.source, lineno, f"invalid UTF-8 at byte {exc.start} of the line"
+        ) from exc
     if lineno == 1 and line.startswith("\ufeff"):
         line = line[1:]
     line = line.rstrip("\r\n")
@@ -118,7 +122,9 @@ def _parse_line(job: _Job, lineno: int, raw: bytes) -> tuple[dict[str, Any], str
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise BadRecord(job.source, lineno, f"not valid JSON: {exc.msg} at column {exc.colno}") from exc
+        raise BadRecord(
+            job.source, lineno, f"not valid JSON: {exc.msg} at column {exc.colno}"
+        ) from exc
     if not isinstance(obj, dict):
         raise BadRecord(job.source, lineno, f"expected a JSON object, got {type(obj).__name__}")
     return obj, _check_text(job, lineno, obj.get(job.text_column))
@@ -180,7 +186,9 @@ def _open_binary(path: str) -> IO[bytes]:
     head = fh.read(8192)
     if b"\x00" in head:
         fh.close()
-        raise InputError(f"{path}: looks like a binary file (NUL byte in the first 8 KB), expected text")
+        raise InputError(
+            f"{path}: looks like a binary file (NUL byte in the first 8 KB), expected text"
+        )
     fh.seek(0)
     return fh
 
@@ -235,7 +243,11 @@ def _csv_chunks(
             stats.blank += 1
             continue
         if len(row) != len(header):
-            report(BadRecord(job.source, lineno, f"has {len(row)} fields, the header has {len(header)}"))
+            report(
+                BadRecord(
+                    job.source, lineno, f"has {len(row)} fields, the header has {len(header)}"
+                )
+            )
             continue
         try:
             text_value = _check_text(job, lineno, row[col])
@@ -262,7 +274,9 @@ class _Writer:
     def __init__(self, path: str, out_format: str) -> None:
         self.format = out_format
         if path == "-":
-            self.fh: IO[str] = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=False)
+            self.fh: IO[str] = io.TextIOWrapper(
+                sys.stdout.buffer, encoding="utf-8", newline="", write_through=False
+            )
             self._close = False
         else:
             try:
@@ -326,7 +340,15 @@ def score_file(
         raise InputError(f"{output_path}: output must be .jsonl or .csv (got {out_format})")
     if review is not None or block is not None:
         detector.verdict(0.0, review, block)
-    job = _Job(input_path, fmt, out_format, text_column if fmt != "txt" else "text", max_chars, review, block)
+    job = _Job(
+        input_path,
+        fmt,
+        out_format,
+        text_column if fmt != "txt" else "text",
+        max_chars,
+        review,
+        block,
+    )
     stats = BatchStats()
     fh = _open_binary(input_path)
     writer = _Writer(output_path, out_format)
@@ -349,7 +371,9 @@ def score_file(
         else:
             size = _size(input_path)
             n_jobs = jobs if jobs is not None else (os.cpu_count() or 1)
-            parallel = n_jobs > 1 and size is not None and size >= _PARALLEL_MIN_BYTES and not strict
+            parallel = (
+                n_jobs > 1 and size is not None and size >= _PARALLEL_MIN_BYTES and not strict
+            )
             chunks = ((job, c) for c in _line_chunks(fh))
             if parallel:
                 ctx = mp.get_context("fork")
@@ -365,8 +389,9 @@ def score_file(
     return stats
 
 
-def _drain(results: Iterator[Any], writer: _Writer, stats: BatchStats,
-           report: Callable[[BadRecord], None]) -> None:
+def _drain(
+    results: Iterator[Any], writer: _Writer, stats: BatchStats, report: Callable[[BadRecord], None]
+) -> None:
     for rows, errors, blank, n in results:
         stats.read += n
         stats.blank += blank

@@ -75,22 +75,51 @@ Exit codes:
 
 @cli.command(help=_SCORE_HELP)
 @click.argument("texts", nargs=-1)
-@click.option("-i", "--input", "input_path", help="File to score (.jsonl, .csv, .txt) or - for stdin.")
-@click.option("-o", "--output", "output_path", default="-", show_default=True,
-              help="Where to write scored rows (.jsonl or .csv, - for stdout).")
-@click.option("--format", "in_format", type=click.Choice(["jsonl", "csv", "txt"]),
-              help="Input format when the file name does not tell (default for stdin: jsonl).")
-@click.option("--output-format", type=click.Choice(["jsonl", "csv"]), help="Output format for stdout.")
-@click.option("--text-column", default="text", show_default=True, help="Field or column holding the message.")
-@click.option("--json", "as_json", is_flag=True, help="JSON output for messages given as arguments.")
+@click.option(
+    "-i", "--input", "input_path", help="File to score (.jsonl, .csv, .txt) or - for stdin."
+)
+@click.option(
+    "-o",
+    "--output",
+    "output_path",
+    default="-",
+    show_default=True,
+    help="Where to write scored rows (.jsonl or .csv, - for stdout).",
+)
+@click.option(
+    "--format",
+    "in_format",
+    type=click.Choice(["jsonl", "csv", "txt"]),
+    help="Input format when the file name does not tell (default for stdin: jsonl).",
+)
+@click.option(
+    "--output-format", type=click.Choice(["jsonl", "csv"]), help="Output format for stdout."
+)
+@click.option(
+    "--text-column", default="text", show_default=True, help="Field or column holding the message."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="JSON output for messages given as arguments."
+)
 @click.option("--review", type=click.FloatRange(0, 1), help="Override the review threshold.")
 @click.option("--block", type=click.FloatRange(0, 1), help="Override the block threshold.")
 @click.option("--strict", is_flag=True, help="Stop at the first malformed record (exit 5).")
-@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, writable=True),
-              help="Also write malformed records (file, line, error) to this JSONL file.")
-@click.option("-j", "--jobs", type=click.IntRange(1, 256), help="Worker processes (default: all cores).")
-@click.option("--max-chars", type=click.IntRange(1), default=100_000, show_default=True,
-              help="Longer texts are reported as malformed.")
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write malformed records (file, line, error) to this JSONL file.",
+)
+@click.option(
+    "-j", "--jobs", type=click.IntRange(1, 256), help="Worker processes (default: all cores)."
+)
+@click.option(
+    "--max-chars",
+    type=click.IntRange(1),
+    default=100_000,
+    show_default=True,
+    help="Longer texts are reported as malformed.",
+)
 @click.option("--model", help="Model card or joblib to use (default: the shipped model).")
 def score(
     texts: tuple[str, ...],
@@ -124,7 +153,11 @@ def score(
         results = detector.score_many(list(texts), review=review, block=block, explain=True)
         if as_json:
             payload = [{"text": t, **r.to_dict()} for t, r in zip(texts, results, strict=True)]
-            click.echo(json.dumps(payload if len(payload) > 1 else payload[0], ensure_ascii=False, indent=2))
+            click.echo(
+                json.dumps(
+                    payload if len(payload) > 1 else payload[0], ensure_ascii=False, indent=2
+                )
+            )
         else:
             color = sys.stdout.isatty()
             for t, r in zip(texts, results, strict=True):
@@ -145,15 +178,28 @@ def score(
             click.echo("tokenscam: (more malformed records; see --errors)", err=True)
         shown += 1
         if error_fh:
-            error_fh.write(json.dumps({"source": err.source, "line": err.line, "error": err.message},
-                                      ensure_ascii=False) + "\n")
+            error_fh.write(
+                json.dumps(
+                    {"source": err.source, "line": err.line, "error": err.message},
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
 
     t0 = time.perf_counter()
     try:
         stats = score_file(
-            detector, input_path, output_path,
-            in_format=in_format, out_format=output_format, text_column=text_column,
-            review=review, block=block, strict=strict, jobs=jobs, max_chars=max_chars,
+            detector,
+            input_path,
+            output_path,
+            in_format=in_format,
+            out_format=output_format,
+            text_column=text_column,
+            review=review,
+            block=block,
+            strict=strict,
+            jobs=jobs,
+            max_chars=max_chars,
             on_error=on_error,
         )
     except BadRecord as exc:
@@ -202,13 +248,26 @@ def _human(text: str, result: Any, color: bool) -> str:
 
 
 @cli.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Directory for the artifact (default: the repo's models/).")
-@click.option("--version", "model_version", default=None, help="Model version (default: package version).")
-@click.option("--corpus", "corpus_dir", type=click.Path(exists=True, file_okay=False),
-              help="Corpus directory (default: the repo's data/corpus).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory for the artifact (default: the repo's models/).",
+)
+@click.option(
+    "--version", "model_version", default=None, help="Model version (default: package version)."
+)
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="Corpus directory (default: the repo's data/corpus).",
+)
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=2, show_default=True)
-def train(out_dir: str | None, model_version: str | None, corpus_dir: str | None, jobs: int) -> None:
+def train(
+    out_dir: str | None, model_version: str | None, corpus_dir: str | None, jobs: int
+) -> None:
     """Retrain the model from the repo's corpus (deterministic; a few minutes on 2 cores)."""
     from .artifact import default_model_dir
     from .train import train as run_train
@@ -226,25 +285,37 @@ def train(out_dir: str | None, model_version: str | None, corpus_dir: str | None
 
 
 @cli.command(name="eval")
-@click.option("--data", "data_paths", multiple=True, type=click.Path(),
-              help="Labelled JSONL (fields text, label; optional kind, source). Repeatable.")
+@click.option(
+    "--data",
+    "data_paths",
+    multiple=True,
+    type=click.Path(),
+    help="Labelled JSONL (fields text, label; optional kind, source). Repeatable.",
+)
 @click.option("--text-column", default="text", show_default=True)
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write metrics as JSON here.")
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False), help="Also write metrics as JSON here."
+)
 @click.option("--model", help="Model card or joblib to use (default: the shipped model).")
-def evaluate(data_paths: tuple[str, ...], text_column: str, json_path: str | None, model: str | None) -> None:
+def evaluate(
+    data_paths: tuple[str, ...], text_column: str, json_path: str | None, model: str | None
+) -> None:
     """Precision, recall, F1, PR-AUC, ROC-AUC, Brier and false-positive rate per kind and source.
 
     Rows whose label is null (e.g. other fraud types) get a score distribution instead.
     """
-    from .labelled import load_labelled
     from .evaluate import breakdown, format_table, metrics
+    from .labelled import load_labelled
 
     if not data_paths:
         raise click.UsageError("give at least one --data FILE.jsonl")
     detector = _load_detector(model)
     try:
-        rows = load_labelled(data_paths, text_column,
-                             on_error=lambda e: click.echo(f"tokenscam: skipped {e}", err=True))
+        rows = load_labelled(
+            data_paths,
+            text_column,
+            on_error=lambda e: click.echo(f"tokenscam: skipped {e}", err=True),
+        )
     except InputError as exc:
         _fail(str(exc), EXIT_INPUT)
     if not rows:
@@ -259,18 +330,23 @@ def evaluate(data_paths: tuple[str, ...], text_column: str, json_path: str | Non
         "model": detector.version,
         "thresholds": {"review": review, "block": block},
         "overall": metrics(np.array([labels[i] for i in labelled]), scores[labelled], review, block)
-        if labelled else None,
+        if labelled
+        else None,
         "by_kind": breakdown(labels, scores, [r["kind"] for r in rows], review, block),
         "by_source": breakdown(labels, scores, [r["source"] for r in rows], review, block),
     }
-    click.echo(f"model {detector.version}: review ≥ {review:.4f}, block ≥ {block:.4f}; {len(rows)} rows")
+    click.echo(
+        f"model {detector.version}: review ≥ {review:.4f}, block ≥ {block:.4f}; {len(rows)} rows"
+    )
     if report["overall"]:
         click.echo(format_table("overall", {"all labelled": report["overall"]}))
     click.echo(format_table("kind", report["by_kind"]))
     click.echo(format_table("source", report["by_source"]))
     click.echo("(* unlabelled rows: share flagged, i.e. verdict ≠ pass)")
     if json_path:
-        Path(json_path).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        Path(json_path).write_text(
+            json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
 
 
 def main() -> None:

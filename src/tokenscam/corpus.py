@@ -105,7 +105,9 @@ def load_corpus(directory: Path | None = None) -> list[Row]:
                 row = _parse_line(path, lineno, line)
                 where = f"{path.name}:{lineno}"
                 if row.id in seen_ids:
-                    raise CorpusError(f"{where}: duplicate id {row.id} (first at {seen_ids[row.id]})")
+                    raise CorpusError(
+                        f"{where}: duplicate id {row.id} (first at {seen_ids[row.id]})"
+                    )
                 key = row.text.strip()
                 if key in seen_texts:
                     raise CorpusError(f"{where}: duplicate text of {seen_texts[key]}")

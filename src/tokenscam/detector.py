@@ -38,7 +38,11 @@ class TacticResult:
     evidence: tuple[Span, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "label": self.label, "evidence": [s.to_dict() for s in self.evidence]}
+        return {
+            "name": self.name,
+            "label": self.label,
+            "evidence": [s.to_dict() for s in self.evidence],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +159,9 @@ class Detector:
         """Just the probabilities, for evaluation."""
         return [self._model.score(_check_text(t, i)) for i, t in enumerate(texts)]
 
-    def _result(self, a: Analysis, review: float | None, block: float | None, explain: bool) -> Result:
+    def _result(
+        self, a: Analysis, review: float | None, block: float | None, explain: bool
+    ) -> Result:
         norm = a.normalised
         grouped: dict[str, list[Span]] = {}
         for h in a.tagging.active():

@@ -80,18 +80,29 @@ class WordSegmenter(TransformerMixin, BaseEstimator):
 
 def tactic_feature_names() -> list[str]:
     names = [f"tactic:{t.name}" for t in TACTICS]
-    return names + [
-        "context:quoted_hits",
-        "context:negated_hits",
-        "context:warning_words",
-        "context:distinct_tactics",
-        "context:tactics_with_warning",
-        "context:quoted_with_warning",
-    ]
+    return (
+        names
+        + [
+            "context:quoted_hits",
+            "context:negated_hits",
+            "context:warning_words",
+            "context:distinct_tactics",
+            "context:tactics_with_warning",
+            "context:quoted_with_warning",
+            "context:subject_words",
+            "context:tactics_on_subject",
+        ]
+        + [f"pitch:{t.name}" for t in TACTICS]
+    )
 
 
 def tactic_feature_values(tagging: Tagging) -> list[float]:
-    """One row of tactic features. Counts are log-damped: the fifth 加微信 adds little."""
+    """One row of tactic features. Counts are log-damped: the fifth 加微信 adds little.
+
+    The ``pitch:`` block is each tactic *on an investment subject without a warning around it*:
+    the conjunction that separates a pitch from a fruit-stall ad (tactic, no subject) and from a
+    police notice (tactic and subject, in a warning). A linear model cannot form it by itself.
+    """
     counts = dict.fromkeys((t.name for t in TACTICS), 0)
     quoted = negated = 0
     for h in tagging.hits:
@@ -112,18 +123,30 @@ def tactic_feature_values(tagging: Tagging) -> list[float]:
         float(distinct) * warned,
         math.log1p(quoted) * warned,
     ]
+    on_subject = 1.0 if tagging.subjects and not tagging.warnings else 0.0
+    row += [math.log1p(len(tagging.subjects)), float(distinct) * on_subject]
+    row += [math.log1p(c) * on_subject for c in counts.values()]
     return row
 
 
 class TacticFeatures(TransformerMixin, BaseEstimator):
-    """Normalised text → tactic counts and warning context (a small dense block, as sparse)."""
+    """Normalised text → tactic counts and warning context (a small dense block, as sparse).
+
+    ``scale`` multiplies every value. Under L2 regularisation a larger scale makes these few,
+    general features cheaper to use than the hundreds of thousands of n-grams, which otherwise
+    fit the training text on their own and learn one author's phrasing instead of the tactics.
+    """
+
+    def __init__(self, scale: float = 1.0) -> None:
+        self.scale = scale
 
     def fit(self, X: Iterable[str], y: Any = None) -> TacticFeatures:
         self.feature_names_ = np.array(tactic_feature_names(), dtype=object)
         return self
 
     def transform(self, X: Iterable[str]) -> sp.csr_matrix:
-        rows = [tactic_feature_values(tag(t)) for t in _as_texts(X)]
+        scale = float(self.scale)
+        rows = [[v * scale for v in tactic_feature_values(tag(t))] for t in _as_texts(X)]
         width = len(tactic_feature_names())
         return sp.csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), width))
 

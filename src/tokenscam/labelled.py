@@ -41,7 +41,9 @@ def load_labelled(
     return rows
 
 
-def _parse(path: str, lineno: int, raw: bytes, text_column: str, stem: str) -> dict[str, Any] | None:
+def _parse(
+    path: str, lineno: int, raw: bytes, text_column: str, stem: str
+) -> dict[str, Any] | None:
     try:
         line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
     except UnicodeDecodeError as exc:

@@ -31,10 +31,35 @@ _INVISIBLE_SUPPLEMENTARY = [(0xE0000, 0xE0080), (0xE0100, 0xE01F0)]
 
 # Look-alike letters from other scripts that evaders slip into Latin words.
 _HOMOGLYPHS = {
-    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
-    "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ɡ": "g", "ո": "n",
-    "α": "a", "β": "b", "ε": "e", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
-    "χ": "x", "ι": "i",
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "і": "i",
+    "ј": "j",
+    "ѕ": "s",
+    "ԁ": "d",
+    "ɡ": "g",
+    "ո": "n",
+    "α": "a",
+    "β": "b",
+    "ε": "e",
+    "κ": "k",
+    "ν": "v",
+    "ο": "o",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "ι": "i",
 }
 
 # Money and rocket emoji stand for words in pitches ("💰💰💰", "🚀 起飞"); giving them one canonical
@@ -48,9 +73,18 @@ _EMOJI_WORDS = {
 # Blocks whose NFKC forms matter for evasion: Latin-1, letterlike symbols, enclosed alphanumerics,
 # CJK symbols and compatibility forms, Kangxi radicals, full-width forms, mathematical letters.
 _NFKC_BLOCKS = [
-    (0x00A0, 0x0250), (0x02B0, 0x0370), (0x1D00, 0x1DC0), (0x2000, 0x2BFF), (0x2E80, 0x2FE0),
-    (0x3000, 0x3400), (0xF900, 0xFB00), (0xFE10, 0xFE70), (0xFF00, 0xFFF0), (0x1D400, 0x1D800),
-    (0x1F100, 0x1F200), (0x2F800, 0x2FA20),
+    (0x00A0, 0x0250),
+    (0x02B0, 0x0370),
+    (0x1D00, 0x1DC0),
+    (0x2000, 0x2BFF),
+    (0x2E80, 0x2FE0),
+    (0x3000, 0x3400),
+    (0xF900, 0xFB00),
+    (0xFE10, 0xFE70),
+    (0xFF00, 0xFFF0),
+    (0x1D400, 0x1D800),
+    (0x1F100, 0x1F200),
+    (0x2F800, 0x2FA20),
 ]
 
 
@@ -88,6 +122,9 @@ def _build_tables() -> tuple[dict[int, str], dict[str, str]]:
     # Traditional → simplified, one character at a time (context-free, identical at train and
     # score time). OpenCC gives the mapping; only one-to-one results are kept.
     for src, dst in _t2s_pairs():
+        one[ord(src)] = dst
+    # Characters OpenCC converts only inside phrases (瞭解 → 了解), which are rare in simplified text.
+    for src, dst in {"瞭": "了", "暱": "昵", "揹": "背", "甦": "苏"}.items():
         one[ord(src)] = dst
     # Lone surrogates (from undecodable bytes) cannot reach the segmenter, which needs UTF-8.
     for cp in range(0xD800, 0xE000):
@@ -148,25 +185,40 @@ _SEP = r"\s·•・.\-_/\\|*~+=^°'\"`#…丶" + _EMOJI
 _INTERLEAVED_CJK = re.compile(f"[{_CJK}](?:[{_SEP}]{{1,3}}[{_CJK}]){{2,}}")
 # T o k e n, U.S.D.T: three or more single Latin letters split by one separator each.
 _INTERLEAVED_LATIN = re.compile(r"(?<![a-z0-9])[a-z](?:[\s.\-_*·•|/][a-z]){2,}(?![a-z0-9])")
+_STRONG_SEP = r"·•・*_~丶\u200b" + _EMOJI
+# 分·红, 提·现: a deliberate mark between two characters (not a space, which Chinese text uses).
+_SPLIT_PAIR = re.compile(
+    f"(?<![{_CJK}])[{_CJK}][{_STRONG_SEP}]{{1,2}}[{_CJK}](?![{_CJK}])|(?<=[{_CJK}])[{_STRONG_SEP}]{{1,2}}(?=[{_CJK}])"
+)
 _SEP_CHARS = re.compile(f"[{_SEP}]")
 
 # Digit-for-letter spellings, undone only when the result is a word we know (T0ken, U5DT).
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
 _LEET_ALT = str.maketrans({"1": "l"})
 _LEET_WORDS = frozenset(
     "token tokens usdt usdc bitcoin btc eth nft nfts api gpt chatgpt openai vip wechat crypto coin "
     "coins airdrop defi telegram whatsapp line qq weixin binance okx trx tron ai".split()
 )
-_LEET_CANDIDATE = re.compile(r"(?<![a-z0-9@$])(?=[a-z0-9@$]*[a-z])(?=[a-z@$]*[0-9@$])[a-z0-9@$]{2,12}(?![a-z0-9])")
+_LEET_CANDIDATE = re.compile(
+    r"(?<![a-z0-9@$])(?=[a-z0-9@$]*[a-z])(?=[a-z@$]*[0-9@$])[a-z0-9@$]{2,12}(?![a-z0-9])"
+)
 
 # Contact words spelled to dodge filters. Each entry: pattern → canonical text.
 _CONTACT_REWRITES: list[tuple[str, str]] = [
     (r"(?:加|\+)\s?(?:v|vx|wx|vx号|微)(?![a-z信])", "加微信"),
     (r"(?:薇|徽|嶶|溦|威|维|危|卫)\s?(?:信|❤️?|♥|💗|💕|❤)(?=\s?[:：号]|\s?[a-z0-9_-]{5,})", "微信"),
     (r"(?:薇|徽|嶶|溦)信|[微薇威]\s?(?:❤️?|♥|💗|💕)|(?<=[加+])(?:威|维|卫)信", "微信"),
-    (r"(?<![a-z])v\s?信|(?<![a-z0-9])(?:vx|wx|vxin|weixin|wechat)(?![a-z])", "微信"),
+    (
+        r"(?<![a-z])v\s?信|(?<![a-z0-9])(?:vx|wx|vxin|weixin|wechat)(?![a-z])|[微威薇v]\s?xin(?![a-z])",
+        "微信",
+    ),
     (r"扣扣|抠抠|寇寇|企鹅号|(?<![a-z])q(?=群|号)", "qq"),
-    (r"纸飞机|飞机号|小飞机|(?<=加)飞机|电报(?=群|号|频道)|(?<![a-z])tg(?=群|号|频道|[:：])", "telegram"),
+    (
+        r"纸飞机|飞机号|小飞机|(?<=加)飞机|电报(?=群|号|频道)|(?<![a-z])tg(?=群|号|频道|[:：])",
+        "telegram",
+    ),
     (r"(?<![a-z])sfz(?![a-z])", "身份证"),
     (r"(?<![a-z])yzm(?![a-z])", "验证码"),
     (r"(?<![a-z])yhk(?![a-z])", "银行卡"),
@@ -175,7 +227,7 @@ _CONTACT_REWRITES: list[tuple[str, str]] = [
 _CONTACT = re.compile("|".join(f"(?P<g{i}>{p})" for i, (p, _) in enumerate(_CONTACT_REWRITES)))
 # Every contact rewrite starts with one of these characters; searching for them first is ~10×
 # cheaper than running the full alternation on text that has none.
-_CONTACT_PROBE = re.compile(r"[加+薇徽嶶溦威维危卫微vwq扣抠寇企纸飞小电tsyz]")
+_CONTACT_PROBE = re.compile(r"[加+薇徽嶶溦威维危卫微vwq扣抠寇企纸飞小电tsyzx]")
 _CONTACT_REPL = [r for _, r in _CONTACT_REWRITES]
 
 
@@ -262,6 +314,7 @@ def _contact_edits(text: str) -> list[tuple[int, int, str]]:
 # Each pass: a cheap search that usually fails, and the edits to make when it does not.
 _PASSES: list[tuple[re.Pattern[str], Callable[[str], list[tuple[int, int, str]]]]] = [
     (_INTERLEAVED_CJK, _deinterleave(_INTERLEAVED_CJK)),
+    (_SPLIT_PAIR, _deinterleave(_SPLIT_PAIR)),
     (_INTERLEAVED_LATIN, _deinterleave(_INTERLEAVED_LATIN)),
     (_LEET_CANDIDATE, _leet_edits),
     (_CONTACT_PROBE, _contact_edits),

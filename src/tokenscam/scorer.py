@@ -11,8 +11,8 @@ the evidence shown to moderators is made of. ``tests/test_scorer.py`` checks tha
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 
 from .features import fold_digits, tactic_feature_names, tactic_feature_values
 from .normalise import Normalised, normalise
-from .segment import engine_info, segment_spans
+from .segment import engine_info, segment, segment_spans
 from .tactics import Tagging, tag
 
 __all__ = ["CompiledModel", "Analysis", "Contribution"]
@@ -48,28 +48,55 @@ class Analysis:
     score: float
 
 
-def _block(grams: list[str], weights: dict[str, tuple[float, float]]) -> float:
-    sq = 0.0
-    dot = 0.0
-    for g, c in Counter(grams).items():
-        w = weights.get(g)
-        if w is not None:
-            tf = 1.0 if c == 1 else 1.0 + _log(c)
-            v = tf * w[0]
-            sq += v * v
-            dot += tf * w[1]
-    return dot / _sqrt(sq) if sq > 0.0 else 0.0
+_WHITESPACE_RUNS = re.compile(r"\s\s+")
 
 
-def _block_norm(grams: list[str], weights: dict[str, tuple[float, float]]) -> tuple[float, Counter[str]]:
+def _block(grams: list[str], table: dict[str, complex]) -> float:
+    """One TF-IDF block's share of the decision value, as scikit-learn computes it.
+
+    Each term's table entry packs ``idf²`` (real part, for the l2 norm) and ``idf·coef``
+    (imaginary part, for the dot product), so that the whole sum runs in C: ``sum(map(get))``.
+    Terms that repeat get the sublinear-tf correction afterwards (rare in short messages).
+    """
+    get = table.get
+    total = sum(filter(None, map(get, grams)), 0j)
+    if len(set(grams)) != len(grams):
+        for g, c in Counter(grams).items():
+            if c > 1:
+                v = get(g)
+                if v is not None:
+                    tf = 1.0 + _log(c)
+                    total += complex(v.real * (tf * tf - c), v.imag * (tf - c))
+    return total.imag / _sqrt(total.real) if total.real > 0.0 else 0.0
+
+
+def _block_norm(grams: list[str], table: dict[str, complex]) -> tuple[float, Counter[str]]:
     counts = Counter(grams)
     sq = 0.0
     for g, c in counts.items():
-        w = weights.get(g)
-        if w is not None:
-            v = (1.0 if c == 1 else 1.0 + _log(c)) * w[0]
-            sq += v * v
+        v = table.get(g)
+        if v is not None:
+            tf = 1.0 if c == 1 else 1.0 + _log(c)
+            sq += tf * tf * v.real
     return _sqrt(sq), counts
+
+
+def char_ngrams(text: str, lo: int, hi: int) -> list[str]:
+    """scikit-learn's ``analyzer="char"`` n-grams (whitespace runs collapsed), written for speed."""
+    text = _WHITESPACE_RUNS.sub(" ", text)
+    n = len(text)
+    out = list(text) if lo == 1 else []
+    for k in range(max(lo, 2), min(hi, n) + 1):
+        out += [text[i : i + k] for i in range(n - k + 1)]
+    return out
+
+
+def word_ngrams(tokens: list[str], hi: int) -> list[str]:
+    """scikit-learn's word n-grams over already-split tokens (n = 1 … hi)."""
+    out = list(tokens)
+    for k in range(2, min(hi, len(tokens)) + 1):
+        out += [" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1)]
+    return out
 
 
 class CompiledModel:
@@ -86,16 +113,11 @@ class CompiledModel:
             raise RuntimeError(
                 f"segmenter mismatch: model was trained with {self.engine}, this process has {engine_info()}"
             )
-        calibrated = pipeline.named_steps["classifier"].calibrated_classifiers_
-        if len(calibrated) != 1:
-            raise ValueError("expected one calibrated classifier (CalibratedClassifierCV(ensemble=False))")
-        cc = calibrated[0]
-        lr = cc.estimator
-        calibrator = cc.calibrators[0]
-        coef = lr.coef_.ravel()
-        self.intercept = float(lr.intercept_[0])
-        self.cal_a = float(calibrator.a_)
-        self.cal_b = float(calibrator.b_)
+        clf = pipeline.named_steps["classifier"]
+        coef = clf.coef_.ravel()
+        self.intercept = float(clf.intercept_[0])
+        # p = 1 / (1 + exp(-(a·decision + b)))
+        self.cal_a, self.cal_b = (float(v) for v in clf.calibration_)
 
         n_words = len(word_tfidf.vocabulary_)
         n_chars = len(char_tfidf.vocabulary_)
@@ -104,27 +126,32 @@ class CompiledModel:
         self.tactic_coef = [float(c) for c in coef[n_words + n_chars :]]
         if len(self.tactic_coef) != len(tactic_feature_names()):
             raise ValueError("tactic feature block does not match this version's tactics")
-        self._word_analyzer: Callable[[str], list[str]] = word_tfidf.build_analyzer()
-        self._char_analyzer: Callable[[str], list[str]] = char_tfidf.build_analyzer()
+        for vec, kind in ((word_tfidf, "word"), (char_tfidf, "char")):
+            if not vec.sublinear_tf or vec.norm != "l2" or vec.lowercase or not vec.use_idf:
+                raise ValueError(
+                    f"{kind} vectorizer settings are not the ones this scorer computes"
+                )
+        if char_tfidf.analyzer != "char" or char_tfidf.preprocessor is not fold_digits:
+            raise ValueError("character vectorizer must be analyzer='char' with fold_digits")
         self.word_ngram_max = int(word_tfidf.ngram_range[1])
         self.char_ngram_range = (int(char_tfidf.ngram_range[0]), int(char_tfidf.ngram_range[1]))
 
     @staticmethod
-    def _weights(vectorizer: Any, coef: Any) -> dict[str, tuple[float, float]]:
+    def _weights(vectorizer: Any, coef: Any) -> dict[str, complex]:
         idf = vectorizer.idf_
-        return {
-            term: (float(idf[i]), float(idf[i] * coef[i])) for term, i in vectorizer.vocabulary_.items()
-        }
+        sq = (idf * idf).tolist()
+        w = (idf * coef).tolist()
+        return {term: complex(sq[i], w[i]) for term, i in vectorizer.vocabulary_.items()}
 
     # -- scoring ---------------------------------------------------------------------------------
 
     def _decision(self, norm: Normalised, tagging: Tagging) -> float:
         text = norm.text
-        spans = segment_spans(text)
-        joined = fold_digits(" ".join(w for w, _, _ in spans))
+        tokens = fold_digits(" ".join(segment(text))).split()
         d = self.intercept
-        d += _block(self._word_analyzer(joined), self.word_weights)
-        d += _block(self._char_analyzer(text), self.char_weights)
+        d += _block(word_ngrams(tokens, self.word_ngram_max), self.word_weights)
+        lo, hi = self.char_ngram_range
+        d += _block(char_ngrams(fold_digits(text), lo, hi), self.char_weights)
         for c, v in zip(self.tactic_coef, tactic_feature_values(tagging), strict=True):
             if v:
                 d += c * v
@@ -132,11 +159,11 @@ class CompiledModel:
 
     def probability(self, decision: float) -> float:
         z = self.cal_a * decision + self.cal_b
-        # expit(-z), written to stay finite for large |z|.
+        # 1 / (1 + exp(-z)), written to stay finite for large |z|.
         if z >= 0:
-            e = math.exp(-z)
-            return e / (1.0 + e)
-        return 1.0 / (1.0 + math.exp(z))
+            return 1.0 / (1.0 + math.exp(-z))
+        e = math.exp(z)
+        return e / (1.0 + e)
 
     def analyse(self, text: str) -> Analysis:
         norm = normalise(text)
@@ -171,7 +198,7 @@ class CompiledModel:
         for n in range(lo, hi + 1):
             for i in range(len(chars) - n + 1):
                 cgrams.append((chars[i : i + n], i, i + n))
-        cnorm, ccounts = _block_norm(self._char_analyzer(text), self.char_weights)
+        cnorm, ccounts = _block_norm(char_ngrams(chars, lo, hi), self.char_weights)
         out.extend(self._explain_block("char", cgrams, ccounts, cnorm, self.char_weights))
 
         values = tactic_feature_values(analysis.tagging)
@@ -190,7 +217,7 @@ class CompiledModel:
         grams: list[tuple[str, int, int]],
         counts: Counter[str],
         norm: float,
-        weights: dict[str, tuple[float, float]],
+        weights: dict[str, complex],
     ) -> list[Contribution]:
         if norm == 0.0:
             return []
@@ -202,5 +229,5 @@ class CompiledModel:
         for g, places in where.items():
             c = counts.get(g, len(places))
             tf = 1.0 if c == 1 else 1.0 + _log(c)
-            out.append(Contribution(f"{kind}:{g}", tf * weights[g][1] / norm, tuple(places)))
+            out.append(Contribution(f"{kind}:{g}", tf * weights[g].imag / norm, tuple(places)))
         return out

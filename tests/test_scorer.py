@@ -1,0 +1,48 @@
+"""The fast scorer must give the pipeline's own probabilities, and explain them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tokenscam.scorer import CompiledModel
+
+TEXTS = [
+    "现在囤词元，明年翻倍，加V私聊 tk_88001",
+    "今天食堂的红烧肉有点咸",
+    "𝐓𝐨𝐤𝐞𝐧 内·部·渠·道 ③折！！！💰💰💰",
+    "警方提醒：「内部价三折」是诈骗话术，请勿轻信",
+    "",
+    "   \n\t ",
+    "a" * 3000,
+    "\x00\x01\x02 二进制垃圾 \ufffd\ufffd",
+    "同一个词 同一个词 同一个词 内部渠道 内部渠道",
+]
+
+
+@pytest.fixture(scope="module")
+def compiled(small_pipeline):
+    return CompiledModel(small_pipeline)
+
+
+def test_matches_predict_proba(compiled, small_pipeline, corpus_rows) -> None:
+    texts = TEXTS + [r.text for r in corpus_rows[::50]]
+    expected = small_pipeline.predict_proba(texts)[:, 1]
+    got = np.array([compiled.score(t) for t in texts])
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+
+
+def test_contributions_add_up_to_the_decision(compiled) -> None:
+    a = compiled.analyse(TEXTS[0])
+    total = compiled.intercept + sum(c.weight for c in compiled.contributions(a))
+    assert total == pytest.approx(a.decision, abs=1e-9)
+
+
+def test_contribution_spans_point_at_their_terms(compiled) -> None:
+    a = compiled.analyse(TEXTS[0])
+    text = a.normalised.text
+    for c in compiled.contributions(a):
+        kind, _, term = c.feature.partition(":")
+        if kind == "char":
+            for s, e in c.spans:
+                assert text[s:e].translate(str.maketrans("123456789", "000000000")) == term
