@@ -226,3 +226,24 @@ def test_parallel_and_serial_agree(runner, fixtures, tmp_path) -> None:
     assert run(runner, "score", "-j", "1", "--input", str(src), "--output", str(a)).exit_code == 0
     assert run(runner, "score", "-j", "2", "--input", str(src), "--output", str(b)).exit_code == 0
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_eval_reports_per_kind_and_source(runner, fixtures, tmp_path) -> None:
+    out = tmp_path / "metrics.json"
+    r = run(runner, "eval", "--data", str(fixtures / "labelled.jsonl"), "--json", str(out))
+    assert r.exit_code == 0, r.output
+    assert "labelled.jsonl:6" in r.output  # the malformed line is reported, not fatal
+    for word in ("precision", "recall", "pr_auc", "roc_auc", "brier", "false_pos"):
+        assert word in r.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert set(report["by_kind"]) == {"scam", "ordinary", "hard_negative", "other_fraud"}
+    assert set(report["by_source"]) == {"fixture-a", "fixture-b", "fixture-c"}
+    assert report["overall"]["n"] == 4
+    assert (
+        report["by_kind"]["other_fraud"]["n"] == 1
+        and "flagged_share" in report["by_kind"]["other_fraud"]
+    )
+
+
+def test_eval_needs_data(runner) -> None:
+    assert run(runner, "eval").exit_code == 2

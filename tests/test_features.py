@@ -9,6 +9,7 @@ import pytest
 from sklearn.base import clone
 
 from tokenscam.features import (
+    NgramTfidf,
     Normaliser,
     TacticFeatures,
     WordSegmenter,
@@ -19,7 +20,16 @@ from tokenscam.features import (
 TEXTS = ["现在囤词元，以后买不起！加V私聊", "今天天气不错", "【星枢云】新用户送100万tokens"]
 
 
-@pytest.mark.parametrize("make", [Normaliser, WordSegmenter, lambda: TacticFeatures(scale=2.0)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        Normaliser,
+        WordSegmenter,
+        lambda: TacticFeatures(scale=2.0),
+        lambda: NgramTfidf(analyzer="char", ngram_range=(1, 3), min_df=1),
+        lambda: NgramTfidf(analyzer="word", ngram_range=(1, 2), min_df=1),
+    ],
+)
 def test_estimator_contract(make) -> None:
     est = make()
     params = est.get_params()
@@ -56,7 +66,10 @@ def test_tactic_block_shape_and_scale() -> None:
     two = TacticFeatures(scale=2.0).fit(TEXTS).transform(TEXTS).toarray()
     assert one.shape == (3, len(tactic_feature_names()))
     np.testing.assert_allclose(two, 2 * one)
-    assert one[0].sum() > 0 and one[1].sum() == 0
+    names = tactic_feature_names()
+    tactic_cols = [i for i, n in enumerate(names) if n.startswith(("tactic:", "pitch:"))]
+    assert one[0, tactic_cols].sum() > 0 and one[1, tactic_cols].sum() == 0
+    assert one[1, names.index("length:le_8")] == 1.0 and one[0, names.index("length:le_8")] == 0.0
 
 
 def test_rejects_non_string_items() -> None:
@@ -66,3 +79,24 @@ def test_rejects_non_string_items() -> None:
 
 def test_fold_digits() -> None:
     assert fold_digits("日赚3000，139") == "日赚0000，000"
+
+
+def test_unknown_ngrams_count_in_the_norm() -> None:
+    """One known word among unknown ones must not weigh like a message made only of it."""
+    vec = NgramTfidf(analyzer="word", ngram_range=(1, 1), min_df=1).fit(["你 好", "你 们", "我 们"])
+    alone, diluted = vec.transform(["你", "你 丫 白痴"]).toarray()
+    j = vec.vocabulary_["你"]
+    assert alone[j] == pytest.approx(1.0)
+    assert 0 < diluted[j] < 0.7
+
+
+def test_ngram_tfidf_vocabulary_and_limits() -> None:
+    docs = ["内部渠道三折", "内部价", "三折优惠"]
+    full = NgramTfidf(analyzer="char", ngram_range=(1, 2), min_df=2).fit(docs)
+    assert "内" in full.vocabulary_ and "渠" not in full.vocabulary_
+    capped = NgramTfidf(analyzer="char", ngram_range=(1, 2), min_df=1, max_features=3).fit(docs)
+    assert len(capped.vocabulary_) == 3
+    given = NgramTfidf(analyzer="char", vocabulary=["内部", "三折"]).fit(docs)
+    assert sorted(given.vocabulary_) == ["三折", "内部"]
+    with pytest.raises(ValueError):
+        NgramTfidf(analyzer="bytes").fit(docs)

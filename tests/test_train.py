@@ -22,7 +22,8 @@ def test_retraining_reproduces_the_shipped_card(tmp_path) -> None:
     assert card["parameters"] == shipped["parameters"]
     assert card["thresholds"] == shipped["thresholds"]
     assert card["metrics"] == shipped["metrics"]
-    assert card["sha256"] == shipped["sha256"], "same inputs must give the same artifact bytes"
+    written = json.loads(card_path.read_text(encoding="utf-8"))
+    assert written["sha256"] == shipped["sha256"], "same inputs must give the same artifact bytes"
 
 
 def test_card_metrics_meet_the_floors() -> None:

@@ -149,7 +149,8 @@ _WORKER_DETECTOR: Detector | None = None
 
 def _work_lines(
     args: tuple[_Job, list[tuple[int, bytes]]],
-) -> tuple[list[tuple[int, dict[str, Any]]], list[BadRecord], int, int]:
+) -> tuple[str | list[dict[str, Any]], int, list[BadRecord], int, int]:
+    """Parse, score and (for JSONL) serialise one chunk, so the parent only writes bytes."""
     job, lines = args
     assert _WORKER_DETECTOR is not None
     records = []
@@ -165,7 +166,13 @@ def _work_lines(
             blank += 1
             continue
         records.append((lineno, parsed[0], parsed[1]))
-    return _score_records(_WORKER_DETECTOR, job, records), errors, blank, len(lines)
+    scored = _score_records(_WORKER_DETECTOR, job, records)
+    rows: str | list[dict[str, Any]]
+    if job.out_format == "jsonl":
+        rows = "".join(json.dumps(row, ensure_ascii=False) + "\n" for _, row in scored)
+    else:
+        rows = [row for _, row in scored]
+    return rows, len(scored), errors, blank, len(lines)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -330,29 +337,47 @@ def score_file(
     on_error: Callable[[BadRecord], None] | None = None,
 ) -> BatchStats:
     """Score every record of ``input_path`` into ``output_path`` (``-`` for stdin/stdout)."""
-    global _WORKER_DETECTOR
     if input_path == "-" and in_format is None:
         in_format = "jsonl"
-    fmt = detect_format(input_path, in_format)
-    if out_format is None:
-        out_format = "jsonl" if output_path == "-" else _output_format(output_path)
-    if out_format not in ("jsonl", "csv"):
-        raise InputError(f"{output_path}: output must be .jsonl or .csv (got {out_format})")
     if review is not None or block is not None:
         detector.verdict(0.0, review, block)
-    job = _Job(
-        input_path,
-        fmt,
-        out_format,
-        text_column if fmt != "txt" else "text",
-        max_chars,
-        review,
-        block,
-    )
+    fh = _open_binary(input_path)  # a missing file or a directory is named before anything else
+    try:
+        fmt = detect_format(input_path, in_format)
+        if out_format is None:
+            out_format = "jsonl" if output_path == "-" else _output_format(output_path)
+        if out_format not in ("jsonl", "csv"):
+            raise InputError(f"{output_path}: output must be .jsonl or .csv (got {out_format})")
+        job = _Job(
+            input_path,
+            fmt,
+            out_format,
+            text_column if fmt != "txt" else "text",
+            max_chars,
+            review,
+            block,
+        )
+        writer = _Writer(output_path, out_format)
+        try:
+            return _run(detector, fh, job, writer, strict, jobs, on_error)
+        finally:
+            writer.close()
+    finally:
+        if fh is not sys.stdin.buffer:
+            fh.close()
+
+
+def _run(
+    detector: Detector,
+    fh: IO[bytes],
+    job: _Job,
+    writer: _Writer,
+    strict: bool,
+    jobs: int | None,
+    on_error: Callable[[BadRecord], None] | None,
+) -> BatchStats:
+    global _WORKER_DETECTOR
     stats = BatchStats()
-    fh = _open_binary(input_path)
-    writer = _Writer(output_path, out_format)
-    _WORKER_DETECTOR = detector
 
     def report(err: BadRecord) -> None:
         stats.bad += 1
@@ -362,44 +387,43 @@ def score_file(
         if strict:
             raise err
 
+    _WORKER_DETECTOR = detector
     try:
-        if fmt == "csv":
+        if job.in_format == "csv":
             for chunk in _csv_chunks(fh, job, stats, report):
                 for _, row in _score_records(detector, job, chunk):
                     writer.write(row)
                     stats.scored += 1
+            return stats
+        size = _size(job.source)
+        n_jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+        parallel = n_jobs > 1 and size is not None and size >= _PARALLEL_MIN_BYTES and not strict
+        chunks = ((job, c) for c in _line_chunks(fh))
+        if parallel:
+            # Workers are forked after the model is loaded, so they share it.
+            with mp.get_context("fork").Pool(n_jobs) as pool:
+                _drain(pool.imap(_work_lines, chunks, chunksize=1), writer, stats, report)
         else:
-            size = _size(input_path)
-            n_jobs = jobs if jobs is not None else (os.cpu_count() or 1)
-            parallel = (
-                n_jobs > 1 and size is not None and size >= _PARALLEL_MIN_BYTES and not strict
-            )
-            chunks = ((job, c) for c in _line_chunks(fh))
-            if parallel:
-                ctx = mp.get_context("fork")
-                with ctx.Pool(n_jobs) as pool:
-                    _drain(pool.imap(_work_lines, chunks, chunksize=1), writer, stats, report)
-            else:
-                _drain(map(_work_lines, chunks), writer, stats, report)
+            _drain(map(_work_lines, chunks), writer, stats, report)
+        return stats
     finally:
         _WORKER_DETECTOR = None
-        writer.close()
-        if fh is not sys.stdin.buffer:
-            fh.close()
-    return stats
 
 
 def _drain(
     results: Iterator[Any], writer: _Writer, stats: BatchStats, report: Callable[[BadRecord], None]
 ) -> None:
-    for rows, errors, blank, n in results:
+    for rows, n_scored, errors, blank, n in results:
         stats.read += n
         stats.blank += blank
         for err in errors:
             report(err)
-        for _, row in rows:
-            writer.write(row)
-        stats.scored += len(rows)
+        if isinstance(rows, str):
+            writer.fh.write(rows)
+        else:
+            for row in rows:
+                writer.write(row)
+        stats.scored += n_scored
 
 
 def _output_format(path: str) -> str:

@@ -33,7 +33,7 @@ def metrics(labels: np.ndarray, scores: np.ndarray, review: float, block: float)
     tp = int((flagged & pos).sum())
     fp = int((flagged & neg).sum())
     out: dict[str, Any] = {"n": len(labels), "positives": n_pos, "negatives": n_neg}
-    out["precision"] = _r(tp / (tp + fp)) if tp + fp else None
+    out["precision"] = _r(tp / (tp + fp)) if tp + fp and n_pos else None
     out["recall"] = _r(tp / n_pos) if n_pos else None
     p, r = out["precision"], out["recall"]
     out["f1"] = _r(2 * p * r / (p + r)) if p and r else (0.0 if n_pos else None)

@@ -11,14 +11,21 @@ the evidence shown to moderators is made of. ``tests/test_scorer.py`` checks tha
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from sklearn.pipeline import Pipeline
 
-from .features import fold_digits, tactic_feature_names, tactic_feature_values
+from .features import (
+    NgramTfidf,
+    char_ngrams,
+    fold_digits,
+    tactic_feature_names,
+    tactic_feature_values,
+    word_ngrams,
+)
 from .normalise import Normalised, normalise
 from .segment import engine_info, segment, segment_spans
 from .tactics import Tagging, tag
@@ -48,55 +55,42 @@ class Analysis:
     score: float
 
 
-_WHITESPACE_RUNS = re.compile(r"\s\s+")
+class _Table:
+    """One n-gram block's weights. Each entry packs ``idf²`` (real part, for the l2 norm) and
+    ``idf·coef`` (imaginary part, for the dot product), so that a block's whole sum runs in C
+    (``sum(map(dict.get, grams, repeat(oov)))``); unknown n-grams add ``oov_idf²`` to the norm
+    only, as :class:`~tokenscam.features.NgramTfidf` does."""
 
+    __slots__ = ("weights", "oov", "ngram_range")
 
-def _block(grams: list[str], table: dict[str, complex]) -> float:
-    """One TF-IDF block's share of the decision value, as scikit-learn computes it.
+    def __init__(self, vectorizer: NgramTfidf, coef: Any) -> None:
+        idf = vectorizer.idf_
+        sq = (idf * idf).tolist()
+        w = (idf * coef).tolist()
+        self.weights = {t: complex(sq[i], w[i]) for t, i in vectorizer.vocabulary_.items()}
+        self.oov = complex(vectorizer.oov_idf_**2, 0.0)
+        self.ngram_range = (int(vectorizer.ngram_range[0]), int(vectorizer.ngram_range[1]))
 
-    Each term's table entry packs ``idf²`` (real part, for the l2 norm) and ``idf·coef``
-    (imaginary part, for the dot product), so that the whole sum runs in C: ``sum(map(get))``.
-    Terms that repeat get the sublinear-tf correction afterwards (rare in short messages).
-    """
-    get = table.get
-    total = sum(filter(None, map(get, grams)), 0j)
-    if len(set(grams)) != len(grams):
-        for g, c in Counter(grams).items():
-            if c > 1:
-                v = get(g)
-                if v is not None:
+    def block(self, grams: list[str]) -> float:
+        """This block's share of the decision value."""
+        get = self.weights.get
+        total = sum(map(get, grams, repeat(self.oov)), 0j)
+        if len(set(grams)) != len(grams):
+            # Sublinear tf for repeated n-grams (rare in short messages): correct afterwards.
+            for g, c in Counter(grams).items():
+                if c > 1:
+                    v = get(g, self.oov)
                     tf = 1.0 + _log(c)
                     total += complex(v.real * (tf * tf - c), v.imag * (tf - c))
-    return total.imag / _sqrt(total.real) if total.real > 0.0 else 0.0
+        return total.imag / _sqrt(total.real) if total.real > 0.0 else 0.0
 
-
-def _block_norm(grams: list[str], table: dict[str, complex]) -> tuple[float, Counter[str]]:
-    counts = Counter(grams)
-    sq = 0.0
-    for g, c in counts.items():
-        v = table.get(g)
-        if v is not None:
+    def norm(self, grams: list[str]) -> tuple[float, Counter[str]]:
+        counts = Counter(grams)
+        sq = 0.0
+        for g, c in counts.items():
             tf = 1.0 if c == 1 else 1.0 + _log(c)
-            sq += tf * tf * v.real
-    return _sqrt(sq), counts
-
-
-def char_ngrams(text: str, lo: int, hi: int) -> list[str]:
-    """scikit-learn's ``analyzer="char"`` n-grams (whitespace runs collapsed), written for speed."""
-    text = _WHITESPACE_RUNS.sub(" ", text)
-    n = len(text)
-    out = list(text) if lo == 1 else []
-    for k in range(max(lo, 2), min(hi, n) + 1):
-        out += [text[i : i + k] for i in range(n - k + 1)]
-    return out
-
-
-def word_ngrams(tokens: list[str], hi: int) -> list[str]:
-    """scikit-learn's word n-grams over already-split tokens (n = 1 … hi)."""
-    out = list(tokens)
-    for k in range(2, min(hi, len(tokens)) + 1):
-        out += [" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1)]
-    return out
+            sq += tf * tf * self.weights.get(g, self.oov).real
+        return _sqrt(sq), counts
 
 
 class CompiledModel:
@@ -119,29 +113,16 @@ class CompiledModel:
         # p = 1 / (1 + exp(-(a·decision + b)))
         self.cal_a, self.cal_b = (float(v) for v in clf.calibration_)
 
+        # Columns follow the FeatureUnion's order: words, chars, tactics.
+        if word_tfidf.analyzer != "word" or char_tfidf.analyzer != "char":
+            raise ValueError("expected a word and a character n-gram block")
         n_words = len(word_tfidf.vocabulary_)
         n_chars = len(char_tfidf.vocabulary_)
-        self.word_weights = self._weights(word_tfidf, coef[:n_words])
-        self.char_weights = self._weights(char_tfidf, coef[n_words : n_words + n_chars])
+        self.words = _Table(word_tfidf, coef[:n_words])
+        self.chars = _Table(char_tfidf, coef[n_words : n_words + n_chars])
         self.tactic_coef = [float(c) for c in coef[n_words + n_chars :]]
         if len(self.tactic_coef) != len(tactic_feature_names()):
             raise ValueError("tactic feature block does not match this version's tactics")
-        for vec, kind in ((word_tfidf, "word"), (char_tfidf, "char")):
-            if not vec.sublinear_tf or vec.norm != "l2" or vec.lowercase or not vec.use_idf:
-                raise ValueError(
-                    f"{kind} vectorizer settings are not the ones this scorer computes"
-                )
-        if char_tfidf.analyzer != "char" or char_tfidf.preprocessor is not fold_digits:
-            raise ValueError("character vectorizer must be analyzer='char' with fold_digits")
-        self.word_ngram_max = int(word_tfidf.ngram_range[1])
-        self.char_ngram_range = (int(char_tfidf.ngram_range[0]), int(char_tfidf.ngram_range[1]))
-
-    @staticmethod
-    def _weights(vectorizer: Any, coef: Any) -> dict[str, complex]:
-        idf = vectorizer.idf_
-        sq = (idf * idf).tolist()
-        w = (idf * coef).tolist()
-        return {term: complex(sq[i], w[i]) for term, i in vectorizer.vocabulary_.items()}
 
     # -- scoring ---------------------------------------------------------------------------------
 
@@ -149,10 +130,9 @@ class CompiledModel:
         text = norm.text
         tokens = fold_digits(" ".join(segment(text))).split()
         d = self.intercept
-        d += _block(word_ngrams(tokens, self.word_ngram_max), self.word_weights)
-        lo, hi = self.char_ngram_range
-        d += _block(char_ngrams(fold_digits(text), lo, hi), self.char_weights)
-        for c, v in zip(self.tactic_coef, tactic_feature_values(tagging), strict=True):
+        d += self.words.block(word_ngrams(tokens, *self.words.ngram_range))
+        d += self.chars.block(char_ngrams(text, *self.chars.ngram_range))
+        for c, v in zip(self.tactic_coef, tactic_feature_values(tagging, len(text)), strict=True):
             if v:
                 d += c * v
         return d
@@ -183,25 +163,29 @@ class CompiledModel:
         out: list[Contribution] = []
 
         tokens = [fold_digits(w) for w, _, _ in spans]
+        lo, hi = self.words.ngram_range
         grams: list[tuple[str, int, int]] = []
-        for n in range(1, self.word_ngram_max + 1):
+        for n in range(lo, hi + 1):
             for i in range(len(tokens) - n + 1):
                 grams.append((" ".join(tokens[i : i + n]), spans[i][1], spans[i + n - 1][2]))
-        norm, counts = _block_norm([g for g, _, _ in grams], self.word_weights)
-        out.extend(self._explain_block("word", grams, counts, norm, self.word_weights))
+        out.extend(
+            self._explain("word", grams, self.words.norm([g for g, _, _ in grams]), self.words)
+        )
 
-        chars = fold_digits(text)
-        cgrams: list[tuple[str, int, int]] = []
-        lo, hi = self.char_ngram_range
-        # Character n-grams are explained on the raw text; whitespace runs (which the analyzer
-        # collapses) are rare and only shift where a span is drawn, never the weights.
-        for n in range(lo, hi + 1):
-            for i in range(len(chars) - n + 1):
-                cgrams.append((chars[i : i + n], i, i + n))
-        cnorm, ccounts = _block_norm(char_ngrams(chars, lo, hi), self.char_weights)
-        out.extend(self._explain_block("char", cgrams, ccounts, cnorm, self.char_weights))
+        # Character n-grams are placed on the text as written; whitespace runs (which the
+        # n-grams collapse) are rare and only shift where a span is drawn, never the weights.
+        folded = fold_digits(text)
+        lo, hi = self.chars.ngram_range
+        cgrams = [
+            (folded[i : i + n], i, i + n)
+            for n in range(lo, hi + 1)
+            for i in range(len(folded) - n + 1)
+        ]
+        out.extend(
+            self._explain("char", cgrams, self.chars.norm(char_ngrams(text, lo, hi)), self.chars)
+        )
 
-        values = tactic_feature_values(analysis.tagging)
+        values = tactic_feature_values(analysis.tagging, len(text))
         by_tactic: dict[str, list[tuple[int, int]]] = {}
         for h in analysis.tagging.active():
             by_tactic.setdefault(h.tactic, []).append((h.start, h.end))
@@ -212,22 +196,24 @@ class CompiledModel:
         return out
 
     @staticmethod
-    def _explain_block(
+    def _explain(
         kind: str,
         grams: list[tuple[str, int, int]],
-        counts: Counter[str],
-        norm: float,
-        weights: dict[str, complex],
+        norm_counts: tuple[float, Counter[str]],
+        table: _Table,
     ) -> list[Contribution]:
+        norm, counts = norm_counts
         if norm == 0.0:
             return []
         where: dict[str, list[tuple[int, int]]] = {}
         for g, s, e in grams:
-            if g in weights:
+            if g in table.weights:
                 where.setdefault(g, []).append((s, e))
         out = []
         for g, places in where.items():
             c = counts.get(g, len(places))
             tf = 1.0 if c == 1 else 1.0 + _log(c)
-            out.append(Contribution(f"{kind}:{g}", tf * weights[g].imag / norm, tuple(places)))
+            out.append(
+                Contribution(f"{kind}:{g}", tf * table.weights[g].imag / norm, tuple(places))
+            )
         return out

