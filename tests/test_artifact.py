@@ -5,13 +5,16 @@ import json
 import pytest
 
 from tokenscam import Detector, ModelCompatibilityError, ModelError, ModelIntegrityError
-from tokenscam.artifact import load_artifact, save_artifact, sha256_file
+from tokenscam.artifact import load_artifact, load_pipeline, save_artifact, sha256_file
+from tokenscam.model import compile_pipeline
 
 
 @pytest.fixture
 def saved(tmp_path, small_pipeline):
     card = {"thresholds": {"review": 0.5, "block": 0.9}, "metrics": {}}
-    joblib_path, card_path = save_artifact({"pipeline": small_pipeline}, tmp_path, "9.9.9", card)
+    joblib_path, card_path = save_artifact(
+        small_pipeline, compile_pipeline(small_pipeline), tmp_path, "9.9.9", card
+    )
     return joblib_path, card_path
 
 
@@ -23,6 +26,10 @@ def test_round_trip(saved) -> None:
     assert "scikit-learn" in card["libraries"]
     det = Detector.load(joblib_path)
     assert det.version == "9.9.9" and 0 <= det.score("内部渠道三折").score <= 1
+    pipe = load_pipeline(artifact)
+    assert pipe.predict_proba(["内部渠道三折"])[0, 1] == pytest.approx(
+        det.score("内部渠道三折").score, abs=1e-9
+    )
 
 
 def test_tampered_file_is_refused_before_unpickling(saved, monkeypatch) -> None:

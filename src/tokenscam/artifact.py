@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import platform
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -28,6 +29,7 @@ __all__ = [
     "library_versions",
     "save_artifact",
     "load_artifact",
+    "load_pipeline",
     "sha256_file",
 ]
 
@@ -95,13 +97,23 @@ def find_card_in(directory: Path) -> Path:
 
 
 def save_artifact(
-    obj: dict[str, Any], directory: Path, model_version: str, card: dict[str, Any]
+    pipeline: Any,
+    compiled: dict[str, Any],
+    directory: Path,
+    model_version: str,
+    card: dict[str, Any],
 ) -> tuple[Path, Path]:
-    """Write ``tokenscam-<version>.joblib`` and its card (which records the file's SHA-256)."""
+    """Write ``tokenscam-<version>.joblib`` and its card (which records the file's SHA-256).
+
+    The joblib holds the compiled model as plain arrays and lists, which is all scoring needs,
+    and the fitted scikit-learn pipeline as pickled bytes, unpickled only on request
+    (:func:`load_pipeline`) — so scoring never imports scikit-learn or builds estimator objects.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     joblib_path = directory / f"tokenscam-{model_version}.joblib"
     card_path = joblib_path.with_suffix(".json")
-    joblib.dump(obj, joblib_path, compress=3)
+    payload = {"compiled": compiled, "pipeline": pickle.dumps(pipeline, protocol=5)}
+    joblib.dump(payload, joblib_path, compress=3)
     full = {
         "format": FORMAT,
         "version": model_version,
@@ -163,6 +175,11 @@ def load_artifact(path: str | Path | None = None) -> tuple[dict[str, Any], dict[
         )
     check_compatible(card)
     artifact = joblib.load(joblib_path)
-    if not isinstance(artifact, dict) or "pipeline" not in artifact:
+    if not isinstance(artifact, dict) or "compiled" not in artifact or "pipeline" not in artifact:
         raise ModelError(f"{joblib_path} does not hold a tokenscam model")
     return artifact, card
+
+
+def load_pipeline(artifact: dict[str, Any]) -> Any:
+    """The fitted scikit-learn pipeline of an artifact already verified by :func:`load_artifact`."""
+    return pickle.loads(artifact["pipeline"])  # noqa: S301 - bytes from a SHA-256-verified file

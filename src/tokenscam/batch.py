@@ -17,11 +17,14 @@ import io
 import json
 import multiprocessing as mp
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+import orjson
 
 from .detector import Detector, Result
 from .errors import BadRecord, InputError
@@ -32,6 +35,8 @@ FORMATS = ("jsonl", "csv", "txt")
 RESULT_FIELDS = ("score", "verdict", "tactics")
 DEFAULT_MAX_CHARS = 100_000
 _CHUNK = 2000
+_BLOCK_BYTES = 1 << 17
+_SURROGATE = re.compile("[\udc80-\udcff]")  # undecodable bytes kept by surrogateescape
 _PARALLEL_MIN_BYTES = 256 * 1024
 
 
@@ -85,6 +90,28 @@ def _tactics_field(result: Result, out_format: str) -> Any:
     return [t.to_dict() for t in result.tactics]
 
 
+def _loads(job: _Job, lineno: int, line: str) -> Any:
+    """orjson where it can (≈4× faster), the standard library where it cannot (NaN, integers
+    beyond 64 bits) — and the standard library's error message, which names the column."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise BadRecord(
+            job.source, lineno, f"not valid JSON: {exc.msg} at column {exc.colno}"
+        ) from exc
+
+
+def _dumps_line(row: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE).decode("utf-8")
+    except TypeError:  # e.g. an integer beyond 64 bits that json.loads accepted
+        return json.dumps(row, ensure_ascii=False) + "\n"
+
+
 def _check_text(job: _Job, lineno: int, text: Any) -> str:
     if not isinstance(text, str):
         kind = "missing" if text is None else f"a {type(text).__name__}, not a string"
@@ -97,7 +124,7 @@ def _check_text(job: _Job, lineno: int, text: Any) -> str:
             lineno,
             f"text has {len(text)} characters, more than --max-chars {job.max_chars}",
         )
-    if "\udc80" <= max(text) and any("\udc80" <= ch <= "\udcff" for ch in text):
+    if _SURROGATE.search(text):
         raise BadRecord(job.source, lineno, "text is not valid UTF-8")
     return text
 
@@ -119,12 +146,7 @@ def _parse_line(job: _Job, lineno: int, raw: bytes) -> tuple[dict[str, Any], str
         return {"text": line}, _check_text(job, lineno, line)
     if not line.strip():
         return None
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise BadRecord(
-            job.source, lineno, f"not valid JSON: {exc.msg} at column {exc.colno}"
-        ) from exc
+    obj = _loads(job, lineno, line)
     if not isinstance(obj, dict):
         raise BadRecord(job.source, lineno, f"expected a JSON object, got {type(obj).__name__}")
     return obj, _check_text(job, lineno, obj.get(job.text_column))
@@ -148,15 +170,19 @@ _WORKER_DETECTOR: Detector | None = None
 
 
 def _work_lines(
-    args: tuple[_Job, list[tuple[int, bytes]]],
+    args: tuple[_Job, tuple[int, bytes]],
 ) -> tuple[str | list[dict[str, Any]], int, list[BadRecord], int, int]:
-    """Parse, score and (for JSONL) serialise one chunk, so the parent only writes bytes."""
-    job, lines = args
+    """Split, parse, score and (for JSONL) serialise one block of whole lines, so that the
+    parent only cuts the input into blocks and writes results."""
+    job, (first, block) = args
     assert _WORKER_DETECTOR is not None
+    lines = block.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
     records = []
     errors: list[BadRecord] = []
     blank = 0
-    for lineno, raw in lines:
+    for lineno, raw in enumerate(lines, first):
         try:
             parsed = _parse_line(job, lineno, raw)
         except BadRecord as exc:
@@ -169,7 +195,7 @@ def _work_lines(
     scored = _score_records(_WORKER_DETECTOR, job, records)
     rows: str | list[dict[str, Any]]
     if job.out_format == "jsonl":
-        rows = "".join(json.dumps(row, ensure_ascii=False) + "\n" for _, row in scored)
+        rows = "".join(map(_dumps_line, (row for _, row in scored)))
     else:
         rows = [row for _, row in scored]
     return rows, len(scored), errors, blank, len(lines)
@@ -200,15 +226,17 @@ def _open_binary(path: str) -> IO[bytes]:
     return fh
 
 
-def _line_chunks(fh: IO[bytes], size: int = _CHUNK) -> Iterator[list[tuple[int, bytes]]]:
-    chunk: list[tuple[int, bytes]] = []
-    for lineno, raw in enumerate(fh, 1):
-        chunk.append((lineno, raw))
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _line_blocks(fh: IO[bytes], size: int = _BLOCK_BYTES) -> Iterator[tuple[int, bytes]]:
+    """``(number of the first line, bytes of whole lines)`` blocks of about ``size`` bytes."""
+    lineno = 1
+    while True:
+        block = fh.read(size)
+        if not block:
+            return
+        if not block.endswith(b"\n"):
+            block += fh.readline()
+        yield lineno, block
+        lineno += block.count(b"\n")
 
 
 def _csv_chunks(
@@ -296,7 +324,7 @@ class _Writer:
 
     def write(self, row: dict[str, Any]) -> None:
         if self.format == "jsonl":
-            self.fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            self.fh.write(_dumps_line(row))
             return
         if self._csv is None:
             self._columns = [k for k in row if k not in RESULT_FIELDS] + list(RESULT_FIELDS)
@@ -398,7 +426,7 @@ def _run(
         size = _size(job.source)
         n_jobs = jobs if jobs is not None else (os.cpu_count() or 1)
         parallel = n_jobs > 1 and size is not None and size >= _PARALLEL_MIN_BYTES and not strict
-        chunks = ((job, c) for c in _line_chunks(fh))
+        chunks = ((job, b) for b in _line_blocks(fh))
         if parallel:
             # Workers are forked after the model is loaded, so they share it.
             with mp.get_context("fork").Pool(n_jobs) as pool:

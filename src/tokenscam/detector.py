@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .artifact import load_artifact
+from .artifact import load_artifact, load_pipeline
 from .errors import ModelError
 from .normalise import Normalised
 from .scorer import Analysis, CompiledModel, Contribution
@@ -92,10 +92,12 @@ class Detector:
     'block'
     """
 
-    def __init__(self, compiled: CompiledModel, card: dict[str, Any], pipeline: Any = None) -> None:
+    def __init__(
+        self, compiled: CompiledModel, card: dict[str, Any], artifact: dict[str, Any] | None = None
+    ) -> None:
         self._model = compiled
         self.card = card
-        self.pipeline = pipeline
+        self._artifact = artifact
         thresholds = card.get("thresholds") or {}
         try:
             self.review_threshold = float(thresholds["review"])
@@ -108,8 +110,14 @@ class Detector:
     def load(cls, path: str | Path | None = None) -> Detector:
         """Load the shipped model (the newest card in ``models/``) or the one at ``path``."""
         artifact, card = load_artifact(path)
-        pipeline = artifact["pipeline"]
-        return cls(CompiledModel(pipeline), card, pipeline)
+        return cls(CompiledModel(artifact["compiled"]), card, artifact)
+
+    @property
+    def pipeline(self) -> Any:
+        """The fitted scikit-learn pipeline (unpickled on first use; scoring does not need it)."""
+        if self._artifact is None:
+            raise ModelError("this detector was built without its artifact")
+        return load_pipeline(self._artifact)
 
     @property
     def thresholds(self) -> dict[str, float]:
@@ -149,15 +157,12 @@ class Detector:
         """Score a batch. Tactics and their evidence are always included; top terms on request."""
         if review is not None or block is not None:
             self.verdict(0.0, review, block)  # validate once, before the batch
-        analyse = self._model.analyse
-        return [
-            self._result(analyse(_check_text(t, i)), review, block, explain)
-            for i, t in enumerate(texts)
-        ]
+        checked = [_check_text(t, i) for i, t in enumerate(texts)]
+        return [self._result(a, review, block, explain) for a in self._model.analyse_many(checked)]
 
     def scores(self, texts: Sequence[str]) -> list[float]:
         """Just the probabilities, for evaluation."""
-        return [self._model.score(_check_text(t, i)) for i, t in enumerate(texts)]
+        return self._model.scores([_check_text(t, i) for i, t in enumerate(texts)])
 
     def _result(
         self, a: Analysis, review: float | None, block: float | None, explain: bool

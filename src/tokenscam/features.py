@@ -8,58 +8,21 @@ and never holds a tokenizer: the segmenter is a process-wide resource loaded on 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .grams import char_ngrams, word_ngrams
 from .normalise import normalise
-from .segment import engine_info, segment
-from .tactics import TACTICS, Tagging, tag
+from .segment import engine_info, words
+from .tactic_features import tactic_feature_names, tactic_feature_values
+from .tactics import tag
 
-__all__ = [
-    "NgramTfidf",
-    "Normaliser",
-    "WordSegmenter",
-    "TacticFeatures",
-    "char_ngrams",
-    "fold_digits",
-    "tactic_feature_names",
-    "tactic_feature_values",
-    "word_ngrams",
-]
-
-_DIGITS = str.maketrans("123456789", "000000000")
-
-
-def fold_digits(text: str) -> str:
-    """Every digit becomes 0: 日赚3000 and 日赚5000 are the same pitch; 1380000 and 1391111 too."""
-    return text.translate(_DIGITS)
-
-
-_WHITESPACE_RUNS = re.compile(r"\s\s+")
-
-
-def char_ngrams(text: str, lo: int, hi: int) -> list[str]:
-    """Character n-grams (n = lo … hi) of digit-folded text, whitespace runs collapsed."""
-    text = _WHITESPACE_RUNS.sub(" ", fold_digits(text))
-    n = len(text)
-    out = list(text) if lo == 1 else []
-    for k in range(max(lo, 2), min(hi, n) + 1):
-        out += [text[i : i + k] for i in range(n - k + 1)]
-    return out
-
-
-def word_ngrams(tokens: list[str], lo: int, hi: int) -> list[str]:
-    """Word n-grams (n = lo … hi) over already-split tokens, joined by a space."""
-    out = list(tokens) if lo == 1 else []
-    for k in range(max(lo, 2), min(hi, len(tokens)) + 1):
-        out += [" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1)]
-    return out
+__all__ = ["NgramTfidf", "Normaliser", "TacticFeatures", "WordSegmenter"]
 
 
 class NgramTfidf(TransformerMixin, BaseEstimator):
@@ -68,8 +31,10 @@ class NgramTfidf(TransformerMixin, BaseEstimator):
 
     scikit-learn's vectorizers drop unknown n-grams before normalising, so a message with one
     known word and three unknown ones becomes a unit vector on that word: 「你丫白痴」 weighed as
-    much as a pitch made of nothing but 「你」. Here each unknown n-gram counts in the norm as if
-    it had been seen once, so a message is only as strong as the share of it the model knows.
+    much as a pitch made of nothing but 「你」. Here every unknown n-gram counts in the norm as if
+    seen in one document, so a message is only as strong as the share of it the model knows.
+    Units (characters or words) that appear in no vocabulary n-gram become one unknown unit
+    (:data:`~tokenscam.grams.UNK`) before n-grams are formed.
 
     ``analyzer="word"`` takes space-separated words (from :class:`WordSegmenter`);
     ``analyzer="char"`` takes normalised text.
@@ -89,19 +54,22 @@ class NgramTfidf(TransformerMixin, BaseEstimator):
         self.max_features = max_features
         self.vocabulary = vocabulary
 
-    def grams(self, doc: str) -> list[str]:
+    def _grams(self, doc: str, alphabet: Container[str] | None = None) -> list[str]:
         lo, hi = self.ngram_range
         if self.analyzer == "word":
-            return word_ngrams(doc.split(), lo, hi)
+            return word_ngrams(doc.split(), lo, hi, alphabet)
         if self.analyzer == "char":
-            return char_ngrams(doc, lo, hi)
+            return char_ngrams(doc, lo, hi, alphabet)
         raise ValueError(f"analyzer must be 'word' or 'char', got {self.analyzer!r}")
+
+    def _units(self, term: str) -> list[str]:
+        return term.split(" ") if self.analyzer == "word" else list(term)
 
     def fit(self, X: Iterable[str], y: Any = None) -> NgramTfidf:
         docs = _as_texts(X)
         df: Counter[str] = Counter()
         for doc in docs:
-            df.update(set(self.grams(doc)))
+            df.update(set(self._grams(doc)))
         if self.vocabulary is not None:
             terms = sorted(set(self.vocabulary))
         else:
@@ -112,6 +80,9 @@ class NgramTfidf(TransformerMixin, BaseEstimator):
             terms = sorted(t for t, _ in kept)
         n = len(docs)
         self.vocabulary_ = {t: i for i, t in enumerate(terms)}
+        # Sorted, not a set: a set pickles in hash order, which changes from process to process,
+        # and the artifact must be byte-for-byte reproducible.
+        self.alphabet_ = tuple(sorted({u for t in terms for u in self._units(t)}))
         self.idf_ = np.array([math.log((1 + n) / (1 + df.get(t, 0))) + 1.0 for t in terms])
         # An unknown n-gram counts as one seen in a single document.
         self.oov_idf_ = math.log((1 + n) / 2) + 1.0
@@ -121,6 +92,7 @@ class NgramTfidf(TransformerMixin, BaseEstimator):
         vocab = self.vocabulary_
         idf = self.idf_
         oov_sq = self.oov_idf_ * self.oov_idf_
+        alphabet = frozenset(self.alphabet_)
         indptr = [0]
         indices: list[int] = []
         data: list[float] = []
@@ -128,7 +100,7 @@ class NgramTfidf(TransformerMixin, BaseEstimator):
             sq = 0.0
             row_idx: list[int] = []
             row_val: list[float] = []
-            for g, c in Counter(self.grams(doc)).items():
+            for g, c in Counter(self._grams(doc, alphabet)).items():
                 tf = 1.0 if c == 1 else 1.0 + math.log(c)
                 j = vocab.get(g)
                 if j is None:
@@ -192,65 +164,7 @@ class WordSegmenter(TransformerMixin, BaseEstimator):
             raise RuntimeError(
                 f"segmenter mismatch: model was trained with {expected}, this process has {engine_info()}"
             )
-        return [fold_digits(" ".join(segment(t))) for t in _as_texts(X)]
-
-
-def tactic_feature_names() -> list[str]:
-    names = [f"tactic:{t.name}" for t in TACTICS]
-    return (
-        names
-        + [
-            "context:quoted_hits",
-            "context:negated_hits",
-            "context:warning_words",
-            "context:distinct_tactics",
-            "context:tactics_with_warning",
-            "context:quoted_with_warning",
-            "context:subject_words",
-            "context:tactics_on_subject",
-            "length:log",
-            "length:le_8",
-            "length:le_16",
-            "length:le_32",
-        ]
-        + [f"pitch:{t.name}" for t in TACTICS]
-    )
-
-
-def tactic_feature_values(tagging: Tagging, length: int) -> list[float]:
-    """One row of tactic features. Counts are log-damped: the fifth 加微信 adds little.
-
-    ``length`` is the normalised text's length. The ``pitch:`` block is each tactic *on an investment subject without a warning around it*:
-    the conjunction that separates a pitch from a fruit-stall ad (tactic, no subject) and from a
-    police notice (tactic and subject, in a warning). A linear model cannot form it by itself.
-    """
-    counts = dict.fromkeys((t.name for t in TACTICS), 0)
-    quoted = negated = 0
-    for h in tagging.hits:
-        if h.negated:
-            negated += 1
-        elif h.quoted:
-            quoted += 1
-        else:
-            counts[h.tactic] += 1
-    distinct = sum(1 for c in counts.values() if c)
-    warned = 1.0 if tagging.warnings else 0.0
-    row = [math.log1p(c) for c in counts.values()]
-    row += [
-        math.log1p(quoted),
-        math.log1p(negated),
-        math.log1p(len(tagging.warnings)),
-        float(distinct),
-        float(distinct) * warned,
-        math.log1p(quoted) * warned,
-    ]
-    on_subject = 1.0 if tagging.subjects and not tagging.warnings else 0.0
-    row += [math.log1p(len(tagging.subjects)), float(distinct) * on_subject]
-    # A four-character line has few n-grams, each weighing a lot after l2 normalisation; these
-    # let the model learn how much a short message without tactics should count.
-    row += [math.log1p(length), float(length <= 8), float(length <= 16), float(length <= 32)]
-    row += [math.log1p(c) * on_subject for c in counts.values()]
-    return row
+        return [" ".join(words(t)) for t in _as_texts(X)]
 
 
 class TacticFeatures(TransformerMixin, BaseEstimator):

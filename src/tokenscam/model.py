@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -30,6 +30,7 @@ __all__ = [
     "build_pipeline",
     "fit_pipeline",
     "assign_folds",
+    "compile_pipeline",
     "fold_groups",
     "choose_thresholds",
 ]
@@ -48,8 +49,6 @@ class TrainConfig:
     char_max_features: int = 200_000
     C: float = 256.0
     tactic_scale: float = 1.0
-    use_chars: bool = True
-    nb_scale: bool = False
     vocabulary_from_corpus: bool = True
     calibration_cv: int = 3
     augment_rate: float = 0.5
@@ -70,25 +69,6 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-class LogCountRatio(TransformerMixin, BaseEstimator):
-    """Scale each feature by its log-count ratio between the classes (NB-SVM)."""
-
-    def __init__(self, alpha: float = 1.0) -> None:
-        self.alpha = alpha
-
-    def fit(self, X: Any, y: Any) -> LogCountRatio:
-        y = np.asarray(y)
-        p = self.alpha + np.asarray(X[y == 1].sum(axis=0)).ravel()
-        q = self.alpha + np.asarray(X[y == 0].sum(axis=0)).ravel()
-        self.ratio_ = np.log((p / p.sum()) / (q / q.sum()))
-        return self
-
-    def transform(self, X: Any) -> Any:
-        import scipy.sparse as sp
-
-        return sp.csr_matrix(X).multiply(self.ratio_).tocsr()
 
 
 class GroupCalibratedLogisticRegression(ClassifierMixin, BaseEstimator):
@@ -203,12 +183,11 @@ def build_pipeline(
                 FeatureUnion(
                     [
                         ("words", words),
-                        ("chars", chars if cfg.use_chars else "drop"),
+                        ("chars", chars),
                         ("tactics", TacticFeatures(scale=cfg.tactic_scale)),
                     ]
                 ),
             ),
-            *([("nb", LogCountRatio())] if cfg.nb_scale else []),
             ("classifier", classifier),
         ]
     )
@@ -378,3 +357,38 @@ def choose_thresholds(
         out[f"{name}_target_precision"] = target
     out["block"] = max(out["block"], out["review"])
     return out
+
+
+def compile_pipeline(pipeline: Pipeline) -> dict[str, Any]:
+    """Flatten a fitted pipeline into the plain arrays :class:`tokenscam.scorer.CompiledModel`
+    scores with (no estimator objects, so scoring needs neither scikit-learn nor unpickling of
+    classes)."""
+    from .scorer import COMPILED_FORMAT, pack_block
+    from .tactic_features import tactic_feature_names
+
+    parts = dict(pipeline.named_steps["features"].transformer_list)
+    words = parts["words"]
+    word_vec: NgramTfidf = words.named_steps["tfidf"]
+    char_vec: NgramTfidf = parts["chars"]
+    tactics: TacticFeatures = parts["tactics"]
+    clf: GroupCalibratedLogisticRegression = pipeline.named_steps["classifier"]
+    coef = clf.coef_.ravel()
+    n_words, n_chars = len(word_vec.vocabulary_), len(char_vec.vocabulary_)
+
+    def block(vec: NgramTfidf, c: np.ndarray) -> dict[str, Any]:
+        terms = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
+        return pack_block(
+            vec.analyzer, terms, vec.idf_, c, list(vec.alphabet_), vec.ngram_range, vec.oov_idf_
+        )
+
+    return {
+        "format": COMPILED_FORMAT,
+        "engine": dict(words.named_steps["segment"].engine_),
+        "intercept": float(clf.intercept_[0]),
+        "calibration": tuple(float(v) for v in clf.calibration_),
+        "words": block(word_vec, coef[:n_words]),
+        "chars": block(char_vec, coef[n_words : n_words + n_chars]),
+        "tactic_features": tactic_feature_names(),
+        "tactic_coef": np.asarray(coef[n_words + n_chars :], dtype=np.float64)
+        * float(tactics.scale),
+    }

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .scanner import Scanner
+
 __all__ = ["Normalised", "normalise", "normalise_many"]
 
 # Characters that carry nothing visible: zero-width spaces and joiners, bidi marks, soft hyphen,
@@ -224,11 +226,9 @@ _CONTACT_REWRITES: list[tuple[str, str]] = [
     (r"(?<![a-z])yhk(?![a-z])", "银行卡"),
     (r"(?<![a-z])zfb(?![a-z])", "支付宝"),
 ]
-_CONTACT = re.compile("|".join(f"(?P<g{i}>{p})" for i, (p, _) in enumerate(_CONTACT_REWRITES)))
-# Every contact rewrite starts with one of these characters; searching for them first is ~10×
-# cheaper than running the full alternation on text that has none.
-_CONTACT_PROBE = re.compile(r"[加+薇徽嶶溦威维危卫微vwq扣抠寇企纸飞小电tsyzx]")
-_CONTACT_REPL = [r for _, r in _CONTACT_REWRITES]
+# Dispatched on first character (see tokenscam.scanner): ~10× cheaper than the alternation.
+_CONTACT = Scanner([(f"g{i}", p) for i, (p, _) in enumerate(_CONTACT_REWRITES)])
+_CONTACT_REPL = {f"g{i}": r for i, (_, r) in enumerate(_CONTACT_REWRITES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,20 +304,16 @@ def _leet_edits(text: str) -> list[tuple[int, int, str]]:
 
 
 def _contact_edits(text: str) -> list[tuple[int, int, str]]:
-    found = []
-    for m in _CONTACT.finditer(text):
-        idx = int(m.lastgroup[1:]) if m.lastgroup else 0
-        found.append((m.start(), m.end(), _CONTACT_REPL[idx]))
-    return found
+    return [(s, e, _CONTACT_REPL[name]) for name, s, e in _CONTACT.finditer(text)]
 
 
 # Each pass: a cheap search that usually fails, and the edits to make when it does not.
-_PASSES: list[tuple[re.Pattern[str], Callable[[str], list[tuple[int, int, str]]]]] = [
+_PASSES: list[tuple[re.Pattern[str] | None, Callable[[str], list[tuple[int, int, str]]]]] = [
     (_INTERLEAVED_CJK, _deinterleave(_INTERLEAVED_CJK)),
     (_SPLIT_PAIR, _deinterleave(_SPLIT_PAIR)),
     (_INTERLEAVED_LATIN, _deinterleave(_INTERLEAVED_LATIN)),
     (_LEET_CANDIDATE, _leet_edits),
-    (_CONTACT_PROBE, _contact_edits),
+    (None, _contact_edits),  # the scanner is its own cheap probe
 ]
 
 
@@ -340,7 +336,7 @@ def normalise(text: str) -> Normalised:
             ends.extend([i + 1] * len(repl))
         out = "".join(pieces).translate(_ONE)
     for probe, edits in _PASSES:
-        if probe.search(out):
+        if probe is None or probe.search(out):
             found = edits(out)
             if found:
                 if starts is None or ends is None:

