@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,8 @@ from .tactics import tactic
 __all__ = ["Detector", "Result", "Span", "TacticResult", "Term", "VERDICTS"]
 
 VERDICTS = ("pass", "review", "block")
+# Punctuation and spaces do carry weight, but "！" is no reason a person can act on.
+_READABLE = re.compile(r"[0-9a-z\u3400-\u9fff]", re.IGNORECASE)
 _TOP_TERMS = 8
 
 
@@ -178,7 +181,11 @@ class Detector:
         return Result(a.score, self.verdict(a.score, review, block), tactics, self.version, terms)
 
     def _top_terms(self, a: Analysis) -> tuple[Term, ...]:
-        contributions = [c for c in self._model.contributions(a) if c.weight > 0 and c.spans]
+        contributions = [
+            c
+            for c in self._model.contributions(a)
+            if c.weight > 0 and c.spans and _READABLE.search(c.feature.partition(":")[2])
+        ]
         contributions.sort(key=lambda c: -c.weight)
         chosen: list[Contribution] = []
         covered: set[int] = set()
@@ -194,7 +201,8 @@ class Detector:
         out = []
         for c in chosen:
             kind, _, name = c.feature.partition(":")
-            label = tactic(name).label if kind == "tactic" and name in _tactic_names() else name
+            is_tactic = kind in ("tactic", "pitch") and name in _tactic_names()
+            label = tactic(name).label if is_tactic else name
             out.append(Term(label, c.weight, tuple(_span(norm, s, e) for s, e in c.spans)))
         return tuple(out)
 

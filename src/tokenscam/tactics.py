@@ -160,7 +160,7 @@ TACTICS: tuple[Tactic, ...] = (
         "moving the victim to a private channel",
         _alts(
             r"加\s?(我)?\s?(微信|qq|好友|群|telegram|whatsapp|line|赖)",
-            r"私(聊|信|我|你|戳|发)|进(群|裙)|入群|拉你(进)?|扫(码|二维码)|二维码",
+            r"(?<![隐自公无])私(聊|信(?!息)|我|你|戳|发)|进(群|裙)|入群|拉你(进)?|扫(码|二维码)|二维码",
             r"联系(我|客服|导师|老师|助理|专员|经理|小助手)|找(我|老师|导师|助理)",
             r"(微信|qq|telegram|whatsapp|line)号?\s?[:：]?\s?[a-z0-9_\-]{5,}",
             r"@[a-z][a-z0-9_]{4,}|t\.me/|https?://|www\.|[a-z0-9\-]+\.(example|top|xyz|vip|cc|io)\b",
