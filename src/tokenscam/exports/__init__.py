@@ -1,0 +1,1 @@
+"""Chat-export readers: WeChat, Telegram, QQ, WhatsApp, LINE, Discord and plain tables."""
