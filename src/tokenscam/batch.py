@@ -66,7 +66,10 @@ def detect_format(path: str, explicit: str | None) -> str:
         return "csv"
     if suffix in ("txt", "text"):
         return "txt"
-    raise InputError(f"{path}: cannot tell the format from the name; use --format jsonl|csv|txt")
+    raise InputError(
+        f"{path}: not a chat export tokenscam recognises (`tokenscam formats` lists them) and the "
+        "name does not say .jsonl, .csv or .txt; use --format"
+    )
 
 
 # --- per-record work (runs in workers) --------------------------------------------------------

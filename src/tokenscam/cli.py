@@ -89,8 +89,8 @@ Exit codes:
 @click.option(
     "--format",
     "in_format",
-    type=click.Choice(["jsonl", "csv", "txt"]),
-    help="Input format when the file name does not tell (default for stdin: jsonl).",
+    help="Input format: jsonl, csv, txt, an export format (see `tokenscam formats`) or generic. "
+    "Default: detected from the content (exports), else from the file name.",
 )
 @click.option(
     "--output-format", type=click.Choice(["jsonl", "csv"]), help="Output format for stdout."
@@ -120,6 +120,31 @@ Exit codes:
     show_default=True,
     help="Longer texts are reported as malformed.",
 )
+@click.option("--sender-column", help="Sender column of a plain table (makes it a chat export).")
+@click.option("--time-column", help="Time column of a plain table (makes it a chat export).")
+@click.option(
+    "--timezone",
+    default="Asia/Shanghai",
+    show_default=True,
+    help="Time zone of exports that record only local time.",
+)
+@click.option(
+    "--summary",
+    "summary_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the per-sender and per-chat risk summary (JSON) here.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write a self-contained HTML report here.",
+)
+@click.option(
+    "--mask-pii",
+    is_flag=True,
+    help="Mask phone, ID-card and bank-card numbers, emails and WeChat/QQ ids in every output.",
+)
 @click.option("--model", help="Model card or joblib to use (default: the shipped model).")
 def score(
     texts: tuple[str, ...],
@@ -135,6 +160,12 @@ def score(
     errors_path: str | None,
     jobs: int | None,
     max_chars: int,
+    sender_column: str | None,
+    time_column: str | None,
+    timezone: str,
+    summary_path: str | None,
+    report_path: str | None,
+    mask_pii: bool,
     model: str | None,
 ) -> None:
     if texts and input_path:
@@ -164,9 +195,10 @@ def score(
                 click.echo(_human(t, r, color))
         return
 
-    from .batch import score_file
-
     assert input_path is not None
+    reader = _export_reader(
+        input_path, in_format, sender_column, time_column, summary_path, report_path, mask_pii
+    )
     error_fh = open(errors_path, "w", encoding="utf-8") if errors_path else None  # noqa: SIM115
     shown = 0
 
@@ -187,6 +219,35 @@ def score(
             )
 
     t0 = time.perf_counter()
+    if reader is not None:
+        try:
+            _score_export(
+                detector,
+                reader,
+                input_path,
+                output_path,
+                output_format,
+                text_column,
+                sender_column,
+                time_column,
+                timezone,
+                review,
+                block,
+                mask_pii,
+                strict,
+                jobs,
+                summary_path,
+                report_path,
+                on_error,
+                t0,
+            )
+        finally:
+            if error_fh:
+                error_fh.close()
+        return
+
+    from .batch import score_file
+
     try:
         stats = score_file(
             detector,
@@ -217,6 +278,178 @@ def score(
     )
     if stats.bad:
         sys.exit(EXIT_SOME_BAD)
+
+
+PLAIN_FORMATS = ("jsonl", "csv", "txt")
+
+
+def _export_reader(
+    input_path: str,
+    in_format: str | None,
+    sender_column: str | None,
+    time_column: str | None,
+    summary_path: str | None,
+    report_path: str | None,
+    mask_pii: bool,
+) -> Any:
+    """The export reader for this input, or None for the plain JSONL/CSV/TXT contract.
+
+    A file is treated as a chat export when ``--format`` names one, when a sender or time column is
+    given, when export-only outputs are asked for (summary, report, masking), or when its content
+    is recognised as one.
+    """
+    from .exports import registry
+
+    wants_export = bool(sender_column or time_column or summary_path or report_path or mask_pii)
+    if in_format is not None and in_format not in PLAIN_FORMATS:
+        try:
+            return registry.by_name(in_format)
+        except InputError as exc:
+            raise click.UsageError(str(exc)) from exc
+    if input_path == "-":
+        if wants_export:
+            raise click.UsageError(
+                "chat exports, --summary, --report and --mask-pii need a file, not stdin"
+            )
+        return None
+    if in_format is None:
+        try:
+            found = registry.detect(Path(input_path))
+        except InputError as exc:
+            _fail(str(exc), EXIT_INPUT)
+        if found is not None:
+            return found
+    return registry.by_name("generic") if wants_export else None
+
+
+class _Progress:
+    """A one-line progress display on stderr for interactive runs: entries, rate, and, where the
+    reader's position in the file can be seen (Linux /proc), percentage and ETA."""
+
+    def __init__(self, path: str) -> None:
+        self.path = os.path.realpath(path)
+        self.size = os.path.getsize(path) or 1
+        self.t0 = time.perf_counter()
+        self.fd: str | None = None
+
+    def _position(self) -> int | None:
+        try:
+            if self.fd is None:
+                for fd in os.listdir("/proc/self/fd"):
+                    try:
+                        if os.readlink(f"/proc/self/fd/{fd}") == self.path:
+                            self.fd = fd
+                            break
+                    except OSError:
+                        continue
+            if self.fd is None:
+                return None
+            with open(f"/proc/self/fdinfo/{self.fd}", encoding="ascii") as fh:
+                return int(fh.readline().split()[1])
+        except (OSError, ValueError, IndexError):
+            self.fd = None
+            return None
+
+    def __call__(self, n: int) -> None:
+        elapsed = max(time.perf_counter() - self.t0, 1e-9)
+        line = f"\rtokenscam: {n:,} entries, {n / elapsed:,.0f}/s"
+        pos = self._position()
+        if pos:
+            done = min(pos / self.size, 1.0)
+            eta = elapsed * (1 - done) / done if done > 0 else 0
+            line += f", {done:6.1%} of the file, ETA {eta:,.0f} s"
+        sys.stderr.write(line + "   ")
+        sys.stderr.flush()
+
+
+def _score_export(
+    detector: Any,
+    reader: Any,
+    input_path: str,
+    output_path: str,
+    output_format: str | None,
+    text_column: str,
+    sender_column: str | None,
+    time_column: str | None,
+    timezone: str,
+    review: float | None,
+    block: float | None,
+    mask_pii: bool,
+    strict: bool,
+    jobs: int | None,
+    summary_path: str | None,
+    report_path: str | None,
+    on_error: Any,
+    t0: float,
+) -> None:
+    from .exports.base import ReadOptions
+    from .exports.run import run_export
+
+    out_format = output_format or (
+        "csv" if output_path != "-" and output_path.lower().endswith(".csv") else "jsonl"
+    )
+    if output_path != "-" and not output_path.lower().endswith(
+        (".csv", ".jsonl", ".json", ".ndjson")
+    ):
+        raise click.UsageError(f"{output_path}: output must end in .jsonl or .csv")
+    options = ReadOptions(
+        timezone=timezone,
+        text_column=text_column,
+        sender_column=sender_column,
+        time_column=time_column,
+    )
+    progress = _Progress(input_path) if sys.stderr.isatty() else None
+    try:
+        options.tz()
+        stats, _ = run_export(
+            detector,
+            Path(input_path),
+            output_path,
+            reader=reader,
+            options=options,
+            out_format=out_format,
+            review=review,
+            block=block,
+            mask=mask_pii,
+            strict=strict,
+            jobs=jobs,
+            summary_path=summary_path,
+            report_path=report_path,
+            on_error=on_error,
+            progress=progress,
+        )
+    except BadRecord as exc:
+        _fail(f"{exc} (--strict)", EXIT_STRICT)
+    except InputError as exc:
+        _fail(str(exc), EXIT_INPUT)
+    if progress is not None:
+        sys.stderr.write("\n")
+    skipped = ", ".join(f"{n} {k}" for k, n in sorted(stats.skipped.items())) or "none"
+    click.echo(
+        f"tokenscam: {reader.name}: read {stats.read} entries: {stats.scored} messages scored, "
+        f"{sum(stats.skipped.values())} skipped ({skipped}), {stats.bad} malformed; "
+        f"{time.perf_counter() - t0:.2f} s",
+        err=True,
+    )
+    if stats.bad:
+        sys.exit(EXIT_SOME_BAD)
+
+
+@cli.command()
+def formats() -> None:
+    """List every input format and how it is recognised."""
+    from .exports import registry
+
+    click.echo("Plain files (the JSONL/CSV/TXT contract; chosen by file name or --format):")
+    click.echo(
+        "  jsonl      one JSON object a line, field `text` (--text-column); other fields kept"
+    )
+    click.echo("  csv        a header row and a `text` column (--text-column); other columns kept")
+    click.echo("  txt        one message a line")
+    click.echo("Chat exports (detected from the first 64 KB of content; --format NAME forces one):")
+    for r in registry.readers():
+        click.echo(f"  {r.name:<24} {r.description}")
+        click.echo(f"  {'':<24} recognised by: {r.detection}")
 
 
 def _human(text: str, result: Any, color: bool) -> str:

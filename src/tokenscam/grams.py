@@ -18,9 +18,12 @@ _DIGITS = str.maketrans("123456789", "000000000")
 _WHITESPACE_RUNS = re.compile(r"\s\s+")
 
 
+_HAS_DIGIT = re.compile("[1-9]").search
+
+
 def fold_digits(text: str) -> str:
     """Every ASCII digit becomes 0."""
-    return text.translate(_DIGITS)
+    return text.translate(_DIGITS) if _HAS_DIGIT(text) else text
 
 
 def char_units(text: str) -> str:

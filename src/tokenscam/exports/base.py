@@ -32,6 +32,7 @@ __all__ = [
     "clean_text",
     "decode_head",
     "detect_encoding",
+    "fixed_offset",
     "iso_from_epoch",
     "iso_from_local",
     "open_text",
@@ -136,8 +137,13 @@ _INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060\ufeff]")
 _ODD_SPACES = str.maketrans({"\u202f": " ", "\u2009": " ", "\u00a0": " "})
 
 
+_NEEDS_CLEANING = re.compile("[\u200b\u200e\u200f\u202a-\u202f\u2060\ufeff\u2009\u00a0]")
+
+
 def clean_text(text: str) -> str:
     """Strip the invisible marks exporters insert; odd spaces become plain spaces."""
+    if not _NEEDS_CLEANING.search(text):
+        return text  # the common case, without building a new string
     return _INVISIBLE.sub("", text).translate(_ODD_SPACES)
 
 

@@ -135,4 +135,7 @@ def run_export(
             labels={t.name: t.label for t in TACTICS},
         )
         Path(report_path).write_text(html, encoding="utf-8")
+    if stats.fatal is not None:
+        # Everything read before the break is scored and written above; now say where it broke.
+        raise stats.fatal
     return stats, result

@@ -20,10 +20,11 @@ from typing import Any
 import orjson
 
 from ..detector import Detector
-from ..errors import BadRecord
+from ..errors import BadRecord, InputError
 from ..handles import extract_handles
 from ..mask import mask_pii
 from .base import ChatMessage, Reader, ReadOptions, Skipped
+from .summary import Summary
 
 __all__ = ["ExportStats", "score_export", "OUTPUT_FIELDS"]
 
@@ -55,6 +56,7 @@ class ExportStats:
     histogram: list[int] = field(default_factory=lambda: [0] * 20)
     timeline: dict[str, list[int]] = field(default_factory=dict)  # day → [messages, flagged]
     flagged: list[tuple[float, int, dict[str, Any]]] = field(default_factory=list)
+    fatal: InputError | None = None  # the file broke off after some entries were read
 
     def counts(self) -> dict[str, Any]:
         return {
@@ -78,13 +80,25 @@ class _Job:
 _DETECTOR: Detector | None = None
 
 
-def _score_batch(args: tuple[_Job, list[ChatMessage]]) -> tuple[Any, list[tuple[Any, ...]]]:
-    """Score one batch in a worker: output rows (serialised for JSONL) and summary facts."""
+@dataclass
+class _BatchResult:
+    """What a worker sends back for one batch: the output, and one compact tuple per message
+    for the summary (``chat, sender_id, sender, format, timestamp, score, verdict, tactics,
+    handles``), plus the details of flagged messages for the report."""
+
+    rows: Any
+    facts: list[tuple[Any, ...]]
+    flagged: list[tuple[float, dict[str, Any]]]
+
+
+def _score_batch(args: tuple[_Job, list[ChatMessage]]) -> _BatchResult:
+    """Score one batch in a worker."""
     job, batch = args
     assert _DETECTOR is not None
     results = _DETECTOR.score_many([m.text for m in batch], review=job.review, block=job.block)
     rows: list[dict[str, Any]] = []
     facts: list[tuple[Any, ...]] = []
+    flagged_details: list[tuple[float, dict[str, Any]]] = []
     for m, r in zip(batch, results, strict=True):
         tactics = [t.to_dict() for t in r.tactics]
         text, sender, sender_id = m.text, m.sender, m.sender_id
@@ -110,16 +124,6 @@ def _score_batch(args: tuple[_Job, list[ChatMessage]]) -> tuple[Any, list[tuple[
         }
         rows.append(row)
         flagged = r.verdict != "pass"
-        handles = extract_handles(m.text + "\n" + "\n".join(m.urls)) if flagged else None
-        detail = (
-            {
-                k: row[k]
-                for k in ("chat", "sender_id", "sender", "timestamp", "text", "score", "verdict")
-            }
-            | {"tactics": tactics, "message_id": m.message_id}
-            if flagged
-            else None
-        )
         facts.append(
             (
                 m.chat,
@@ -129,14 +133,21 @@ def _score_batch(args: tuple[_Job, list[ChatMessage]]) -> tuple[Any, list[tuple[
                 m.timestamp,
                 r.score,
                 r.verdict,
-                [t.name for t in r.tactics],
-                handles,
-                detail,
+                [t.name for t in r.tactics] if flagged else (),
+                extract_handles(m.text + "\n" + "\n".join(m.urls)) if flagged else None,
             )
         )
+        if flagged:
+            detail = {
+                k: row[k]
+                for k in ("chat", "sender_id", "sender", "timestamp", "text", "score", "verdict")
+            }
+            detail |= {"tactics": tactics, "message_id": m.message_id}
+            flagged_details.append((r.score, detail))
+    out: Any = rows
     if job.out_format == "jsonl":
-        return b"".join(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE) for row in rows), facts
-    return rows, facts
+        out = b"".join(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE) for row in rows)
+    return _BatchResult(out, facts, flagged_details)
 
 
 def _batches(
@@ -147,23 +158,37 @@ def _batches(
     job: _Job,
 ) -> Iterator[tuple[_Job, list[ChatMessage]]]:
     batch: list[ChatMessage] = []
+    try:
+        for item in _counted(items, stats, report, progress):
+            batch.append(item)
+            if len(batch) >= _BATCH:
+                yield job, batch
+                batch = []
+    except InputError as exc:
+        # The file broke off: score what was read before it, then report.
+        stats.fatal = exc
+    if batch:
+        yield job, batch
+
+
+def _counted(
+    items: Iterable[Any],
+    stats: ExportStats,
+    report: Callable[[BadRecord], None],
+    progress: Callable[[int], None] | None,
+) -> Iterator[ChatMessage]:
     for item in items:
         stats.read += 1
         if progress is not None and stats.read % 10_000 == 0:
             progress(stats.read)
         if isinstance(item, ChatMessage):
-            batch.append(item)
-            if len(batch) >= _BATCH:
-                yield job, batch
-                batch = []
+            yield item
         elif isinstance(item, Skipped):
             stats.skipped[item.kind] += 1
         elif isinstance(item, BadRecord):
             report(item)
         else:  # pragma: no cover - a reader bug, not bad input
             raise TypeError(f"reader produced {type(item).__name__}")
-    if batch:
-        yield job, batch
 
 
 def score_export(
@@ -173,7 +198,7 @@ def score_export(
     writer: Callable[[Any], None],
     *,
     options: ReadOptions,
-    summary: Any,
+    summary: Summary,
     out_format: str = "jsonl",
     review: float | None = None,
     block: float | None = None,
@@ -218,37 +243,32 @@ def score_export(
 
 
 def _collect(
-    results: Iterable[tuple[Any, list[tuple[Any, ...]]]],
+    results: Iterable[_BatchResult],
     writer: Callable[[Any], None],
-    summary: Any,
+    summary: Summary,
     stats: ExportStats,
 ) -> None:
     counter = 0
-    for rows, facts in results:
-        writer(rows)
-        for chat, sender_id, sender, fmt, ts, score, verdict, tactics, handles, detail in facts:
-            stats.scored += 1
-            summary.add(
-                chat=chat,
-                sender_id=sender_id,
-                sender=sender,
-                source_format=fmt,
-                timestamp=ts,
-                score=score,
-                verdict=verdict,
-                tactics=tactics,
-                handles=handles,
-            )
-            stats.histogram[min(int(score * 20), 19)] += 1
-            day = ts[:10] if ts else None
-            if day:
-                cell = stats.timeline.setdefault(day, [0, 0])
+    histogram = stats.histogram
+    timeline = stats.timeline
+    add = summary.add_fact
+    for res in results:
+        writer(res.rows)
+        stats.scored += len(res.facts)
+        for fact in res.facts:
+            add(fact)
+            score, ts = fact[5], fact[4]
+            histogram[min(int(score * 20), 19)] += 1
+            if ts:
+                cell = timeline.get(ts[:10])
+                if cell is None:
+                    cell = timeline[ts[:10]] = [0, 0]
                 cell[0] += 1
-                cell[1] += verdict != "pass"
-            if detail is not None:
-                counter += 1
-                entry = (score, -counter, detail)
-                if len(stats.flagged) < _REPORT_MESSAGES:
-                    heapq.heappush(stats.flagged, entry)
-                else:
-                    heapq.heappushpop(stats.flagged, entry)
+                cell[1] += fact[6] != "pass"
+        for score, detail in res.flagged:
+            counter += 1
+            entry = (score, -counter, detail)
+            if len(stats.flagged) < _REPORT_MESSAGES:
+                heapq.heappush(stats.flagged, entry)
+            else:
+                heapq.heappushpop(stats.flagged, entry)

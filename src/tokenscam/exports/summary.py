@@ -51,16 +51,19 @@ class SenderStats:
         when: datetime | None,
         handles: dict[str, list[str]] | None,
     ) -> None:
-        self.names[name] += 1
+        names = self.names
+        names[name] = names.get(name, 0) + 1
         self.chats.add(chat)
         self.messages += 1
         self.score_sum += score
-        self.max_score = max(self.max_score, score)
+        if score > self.max_score:
+            self.max_score = score
         if verdict != "pass":
             self.flagged += 1
-            self.tactics.update(tactics)
-        if verdict == "block":
-            self.blocked += 1
+            for t in tactics:
+                self.tactics[t] = self.tactics.get(t, 0) + 1
+            if verdict == "block":
+                self.blocked += 1
         if when is not None:
             try:
                 self.first = when if self.first is None or when < self.first else self.first
@@ -69,6 +72,26 @@ class SenderStats:
                 pass
         for kind, values in (handles or {}).items():
             self.handles.setdefault(kind, {}).update(dict.fromkeys(values))
+
+    def merge(self, other: SenderStats) -> None:
+        self.names.update(other.names)
+        self.chats |= other.chats
+        self.messages += other.messages
+        self.flagged += other.flagged
+        self.blocked += other.blocked
+        self.score_sum += other.score_sum
+        self.max_score = max(self.max_score, other.max_score)
+        self.tactics.update(other.tactics)
+        for when in (other.first, other.last):
+            if when is None:
+                continue
+            try:
+                self.first = when if self.first is None or when < self.first else self.first
+                self.last = when if self.last is None or when > self.last else self.last
+            except TypeError:
+                pass
+        for kind, values in other.handles.items():
+            self.handles.setdefault(kind, {}).update(values)
 
     def rank_key(self) -> tuple[float, int, float]:
         return (self.score_sum, self.flagged, self.max_score)
@@ -140,6 +163,43 @@ class Summary:
             c.flagged += 1
             c.flagged_senders.add(key)
         self.verdicts[verdict] += 1
+
+    def add_fact(self, fact: tuple[Any, ...]) -> None:
+        """:meth:`add` for a worker's compact tuple (chat, sender_id, sender, source_format,
+        timestamp, score, verdict, tactics, handles): the hot path of a large export."""
+        chat, sender_id, sender, fmt, ts, score, verdict, tactics, handles = fact
+        key = sender_id or sender or "(unknown)"
+        stats = self.senders.get(key)
+        if stats is None:
+            stats = self.senders[key] = SenderStats(key)
+        stats.add(sender, chat, score, verdict, tactics, _when(ts), handles)
+        c = self.chats.get(chat)
+        if c is None:
+            c = self.chats[chat] = _ChatStats()
+        c.messages += 1
+        c.senders.add(key)
+        c.formats.add(fmt)
+        if verdict != "pass":
+            c.flagged += 1
+            c.flagged_senders.add(key)
+        self.verdicts[verdict] += 1
+
+    def merge(self, other: Summary) -> None:
+        """Add another summary's counts (a worker's batch) into this one."""
+        for key, stats in other.senders.items():
+            mine = self.senders.get(key)
+            if mine is None:
+                self.senders[key] = stats
+            else:
+                mine.merge(stats)
+        for name, c in other.chats.items():
+            mine_c = self.chats.setdefault(name, _ChatStats())
+            mine_c.messages += c.messages
+            mine_c.flagged += c.flagged
+            mine_c.senders |= c.senders
+            mine_c.flagged_senders |= c.flagged_senders
+            mine_c.formats |= c.formats
+        self.verdicts.update(other.verdicts)
 
     def ranked(self) -> list[SenderStats]:
         return sorted(self.senders.values(), key=lambda s: s.rank_key(), reverse=True)
