@@ -14,6 +14,7 @@ import click
 
 from . import __version__
 from .errors import BadRecord, InputError, ModelError, TokenscamError
+from .mask import mask_pii as mask_personal_data
 
 # Exit codes, documented in `tokenscam score --help`.
 EXIT_OK = 0
@@ -61,6 +62,19 @@ Files: .jsonl (field `text`; every other field is kept as is), .csv (--text-colu
 default `text`) or .txt (one message a line); `-` is stdin/stdout. Each output row is
 the input fields plus `score`, `verdict` and `tactics`. A malformed record is reported
 on stderr with its file and line and skipped (--strict: stop at the first).
+
+\b
+Chat exports (WeChat, Telegram, QQ, WhatsApp, LINE, Discord; `tokenscam formats`) are
+recognised from their content; each output row is then source_format, chat, message_id,
+sender_id, sender, timestamp, text, urls, score, verdict, tactics. Media and system
+entries are counted, not scored. --summary ranks senders by risk with their contact and
+wallet handles; --report writes one self-contained HTML page; --mask-pii masks phone,
+ID-card and bank-card numbers, emails and WeChat/QQ ids everywhere. A plain table
+becomes an export with --sender-column / --time-column (or --format generic).
+
+\b
+  tokenscam score --input result.json --output out.jsonl --summary s.json --report r.html
+  tokenscam score --input msgs.xlsx --format generic --text-column 内容 --sender-column 发送人
 
 \b
 Exit codes:
@@ -204,6 +218,8 @@ def score(
 
     def on_error(err: BadRecord) -> None:
         nonlocal shown
+        # An error may quote a bit of the bad record: personal data in it is masked.
+        err = BadRecord(err.source, err.line, mask_personal_data(err.message))
         if shown < 50:
             click.echo(f"tokenscam: skipped {err}", err=True)
         elif shown == 50:
