@@ -11,6 +11,7 @@ a whole cannot be read. The driver (:mod:`tokenscam.exports.score`) accounts for
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import re
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ __all__ = [
     "Reader",
     "SNIFF_BYTES",
     "clean_text",
+    "csv_records",
     "decode_head",
     "detect_encoding",
     "fixed_offset",
@@ -173,6 +175,32 @@ def open_text(path: Path, encoding: str | None = None) -> IO[str]:
         with path.open("rb") as fh:
             encoding = detect_encoding(fh.read(SNIFF_BYTES))
     return io.open(path, encoding=encoding, errors="replace", newline=None)  # noqa: UP020
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+CsvRecords = Iterator[tuple[int, "list[str] | None", str]]
+
+
+def csv_records(fh: IO[str], delimiter: str = ",") -> CsvRecords:
+    """``(first line of the record, cleaned fields, error)`` for every record that is not blank.
+
+    One csv reader for the whole file, so a record that spans several lines (a quoted line
+    break) still reports the line it starts on; a record the csv module rejects comes out with
+    ``fields=None`` and the error, and reading continues with the next."""
+    reader = csv.reader(fh, delimiter=delimiter)
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield start, None, f"malformed CSV record ({exc})"
+            continue
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line is not an entry
+        yield start, [clean_text(cell) for cell in row], ""
 
 
 # --- time ---------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from .base import (
     ReadOptions,
     Skipped,
     clean_text,
+    csv_records,
     decode_head,
     iso_from_local,
     open_text,
@@ -300,30 +301,20 @@ class DiscordCsvReader:
         tz = options.tz()
         chat = options.chat or path.stem
         with open_text(path) as fh:
-            reader = csv.reader(fh)
-            try:
-                header = [clean_text(h).strip() for h in next(reader, [])]
-            except csv.Error as exc:
-                raise InputError(f"{path}:1: cannot read the CSV header ({exc})") from exc
+            records = csv_records(fh)
+            first = next(records, None)
+            if first is not None and first[1] is None:
+                raise InputError(f"{path}:{first[0]}: cannot read the CSV header ({first[2]})")
+            header = [h.strip() for h in first[1]] if first and first[1] else []
             if header != _CSV_HEADER:
                 raise InputError(
                     f"{path}:1: expected the header {','.join(_CSV_HEADER)}, "
                     f"found {','.join(header) or 'nothing'}"
                 )
-            end = reader.line_num
-            while True:
-                start = end + 1
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    end = reader.line_num
-                    yield BadRecord(path.name, start, f"malformed CSV row ({exc})")
+            for start, row, error in records:
+                if row is None:
+                    yield BadRecord(path.name, start, error)
                     continue
-                end = reader.line_num
-                if not row or not any(cell.strip() for cell in row):
-                    continue  # a blank line is not a message
                 if len(row) != len(_CSV_HEADER):
                     yield BadRecord(
                         path.name,

@@ -9,7 +9,6 @@ then decided from the content, never from the file name.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -24,6 +23,7 @@ from .base import (
     ReadOptions,
     Skipped,
     clean_text,
+    csv_records,
     decode_head,
     iso_from_epoch,
     iso_from_local,
@@ -270,26 +270,16 @@ class GenericReader:
 
     def _read_csv(self, path: Path, options: ReadOptions, delimiter: str) -> Iterator[Item]:
         with open_text(path) as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
-            try:
-                header = [clean_text(h).strip() for h in next(reader, [])]
-            except csv.Error as exc:
-                raise InputError(f"{path}:1: cannot read the table header ({exc})") from exc
+            records = csv_records(fh, delimiter)
+            first = next(records, None)
+            if first is not None and first[1] is None:
+                raise InputError(f"{path}:{first[0]}: cannot read the table header ({first[2]})")
+            header = [h.strip() for h in first[1]] if first and first[1] else []
             fields = _Fields.locate(path, header, options)
-            end = reader.line_num
-            while True:
-                start = end + 1
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    end = reader.line_num
-                    yield BadRecord(path.name, start, f"malformed row ({exc})")
+            for start, row, error in records:
+                if row is None:
+                    yield BadRecord(path.name, start, error)
                     continue
-                end = reader.line_num
-                if not row or not any(cell.strip() for cell in row):
-                    continue  # a blank line is not a record
                 if len(row) != len(header):
                     yield BadRecord(
                         path.name,

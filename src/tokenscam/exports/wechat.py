@@ -25,10 +25,12 @@ from typing import IO, Any
 from ..errors import BadRecord, InputError
 from .base import (
     ChatMessage,
+    CsvRecords,
     Item,
     ReadOptions,
     Skipped,
     clean_text,
+    csv_records,
     decode_head,
     iso_from_epoch,
     iso_from_local,
@@ -159,25 +161,8 @@ def _open(path: Path) -> IO[str]:
     return open_text(path, encoding)
 
 
-_Rows = Iterator[tuple[int, list[str] | None, str]]
-
-
-def _csv_rows(fh: IO[str]) -> _Rows:
-    """``(first line of the record, fields, error)`` for every non-blank record. A record the csv
-    module rejects comes out with ``fields=None`` and the error, and reading continues."""
-    reader = csv.reader(fh)
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield start, None, f"malformed CSV ({exc})"
-            continue
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue  # a blank line is not an entry
-        yield start, [clean_text(f) for f in row], ""
+_Rows = CsvRecords
+_csv_rows = csv_records
 
 
 def _read_header(path: Path, rows: _Rows, expected: str) -> list[str]:
