@@ -50,3 +50,17 @@ def test_contribution_spans_point_at_their_terms(compiled) -> None:
         if kind == "char":
             for s, e in c.spans:
                 assert fold_digits(text[s:e]) == term
+
+
+def test_one_message_path_is_identical_to_the_batch_path(detector, corpus_rows) -> None:
+    """``analyse_one`` (what ``Detector.score`` and the HTTP API use) sums the same numbers in the
+    same order as the numpy path for a batch of one: equal to the last bit, not merely close.
+    (Within larger batches the tactic features' matrix product may round differently.)"""
+    model = detector._model
+    texts = TEXTS + ["囤" * 300, "内部渠道 " * 40] + [r.text for r in corpus_rows[::7]]
+    batch = model.analyse_many(texts)
+    for text, b in zip(texts, batch, strict=True):
+        one, numpy_one = model.analyse_one(text), model.analyse(text)
+        assert (one.decision, one.score) == (numpy_one.decision, numpy_one.score), text
+        assert one.tagging == b.tagging and one.normalised == b.normalised
+        assert one.decision == pytest.approx(b.decision, rel=0, abs=1e-12)
