@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tokenscam import VERDICTS, __version__
+from tokenscam.exports.scoring import OUTPUT_FIELDS
 
 from .errors import CODES
 
@@ -178,19 +179,7 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
         },
         "ExportMessage": {
             "type": "object",
-            "required": [
-                "source_format",
-                "chat",
-                "message_id",
-                "sender_id",
-                "sender",
-                "timestamp",
-                "text",
-                "urls",
-                "score",
-                "verdict",
-                "tactics",
-            ],
+            "required": list(OUTPUT_FIELDS),
             "properties": {
                 "source_format": {"type": "string"},
                 "chat": {"type": "string"},

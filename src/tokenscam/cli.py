@@ -698,6 +698,21 @@ def users() -> None:
     """Moderator accounts for the service's review pages."""
 
 
+def _new_password_hash(from_stdin: bool, prompt: str) -> str:
+    """A password read from stdin (scripts) or typed twice, hashed; too short ends the command."""
+    from .passwords import MIN_LENGTH, hash_password
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    try:
+        return hash_password(password)
+    except ValueError:
+        _fail(f"a password needs at least {MIN_LENGTH} characters", EXIT_USAGE)
+        raise  # unreachable: _fail exits
+
+
 @users.command("add")
 @click.argument("username")
 @click.option(
@@ -709,17 +724,9 @@ def users_add(
     username: str, password_stdin: bool, database: str | None, config: str | None
 ) -> None:
     """Create a moderator account (the password is stored as a salted scrypt hash)."""
-    from .passwords import MIN_LENGTH, hash_password
     from .store import StoreError
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        hashed = hash_password(password)
-    except ValueError:
-        _fail(f"a password needs at least {MIN_LENGTH} characters", EXIT_USAGE)
+    hashed = _new_password_hash(password_stdin, "Password")
     store = _service_store(database, config)
     try:
         store.add_user(username, hashed)
@@ -737,17 +744,9 @@ def users_passwd(
     username: str, password_stdin: bool, database: str | None, config: str | None
 ) -> None:
     """Set a moderator's password."""
-    from .passwords import MIN_LENGTH, hash_password
     from .store import StoreError
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
-    try:
-        hashed = hash_password(password)
-    except ValueError:
-        _fail(f"a password needs at least {MIN_LENGTH} characters", EXIT_USAGE)
+    hashed = _new_password_hash(password_stdin, "New password")
     store = _service_store(database, config)
     try:
         store.set_password(username, hashed)
