@@ -64,3 +64,30 @@ def test_one_message_path_is_identical_to_the_batch_path(detector, corpus_rows) 
         assert (one.decision, one.score) == (numpy_one.decision, numpy_one.score), text
         assert one.tagging == b.tagging and one.normalised == b.normalised
         assert one.decision == pytest.approx(b.decision, rel=0, abs=1e-12)
+
+
+def test_both_one_message_paths_agree_with_numpy_at_every_length(detector, corpus_rows) -> None:
+    """``decision_one`` sums short messages in Python and hands long ones to ``_decision_long``;
+    both must give ``decisions([doc])[0]`` to the last bit on either side of the threshold, with
+    and without repeated n-grams (tf > 1), and with units outside the alphabet."""
+    from tokenscam.grams import char_units
+    from tokenscam.normalise import normalise
+    from tokenscam.segment import words
+
+    model = detector._model
+    texts = [normalise(r.text).text for r in corpus_rows[::11]]
+    joined = "".join(texts)
+    # every length from 1 to 3× the threshold, cut from real text; then repeats and unknowns
+    docs = [joined[i : i + n] for n in range(1, 3 * model.chars._python_units + 2) for i in (0, 97)]
+    docs += texts + ["的的的的的", "哈哈哈哈" * 13, "\u4e00\U0001f600\u9fff" * 9, "ab ab ab"]
+    for block, units_of in ((model.chars, char_units), (model.words, lambda d: d)):
+        seen = []
+        for text in docs:
+            doc = text if block.analyzer == "char" else words(text)
+            units = units_of(doc)
+            numpy_one = float(block.decisions([doc])[0])
+            assert block.decision_one(doc) == numpy_one, (block.analyzer, text)
+            if len(units):
+                assert block._decision_long(units) == numpy_one, (block.analyzer, text)
+            seen.append(len(units))
+        assert min(seen) <= block._python_units < max(seen)  # both paths were taken
