@@ -13,14 +13,13 @@ import orjson
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from tokenscam.settings import is_loopback
-from tokenscam.store import StoreError
 
 from .errors import ApiError
 from .metrics import get_metrics
 from .model import get_detector
 from .openapi import openapi_document
 from .ratelimit import get_limiter
-from .results import result_json
+from .results import queue_for_review, result_json
 from .uploads import UploadError, score_upload
 
 __all__ = ["bp"]
@@ -190,23 +189,9 @@ def score() -> Response:
 
 
 def _queue(messages: list[tuple[Any, str, Any]], results: list[Any]) -> None:
-    store = current_app.extensions["tokenscam.store"]
     for (_, text, _), r in zip(messages, results, strict=True):
-        if r.verdict != "review":
-            continue
-        try:
-            store.add_review_item(
-                source="api",
-                origin=g.api_key or "local",
-                text=text,
-                store_text=bool(current_app.config["STORE_TEXT"]),
-                score=r.score,
-                verdict=r.verdict,
-                tactics=[t.to_dict() for t in r.tactics],
-                model_version=r.model_version,
-            )
-        except StoreError as exc:  # scoring still answers when the queue cannot be written
-            log.warning("could not queue a review item: %s", exc)
+        if r.verdict == "review":
+            queue_for_review(text, r, source="api", origin=g.api_key or "local")
 
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -22,11 +22,11 @@ from flask import (
 )
 
 from tokenscam.passwords import verify_password
-from tokenscam.store import LABELS, StoreError
+from tokenscam.store import LABELS
 
 from .metrics import get_metrics
 from .model import get_detector
-from .results import VERDICT_LABELS, highlight, result_json
+from .results import VERDICT_LABELS, highlight, queue_for_review, result_json
 from .security import check_csrf, current_user, login_required, store
 from .uploads import UploadError, score_upload
 
@@ -112,21 +112,9 @@ def index() -> Any:
 
 def _queue(text: str, result: Any) -> bool:
     user = current_user()
-    try:
-        store().add_review_item(
-            source="form",
-            origin=user["username"] if user else "form",
-            text=text,
-            store_text=bool(current_app.config["STORE_TEXT"]),
-            score=result.score,
-            verdict=result.verdict,
-            tactics=[t.to_dict() for t in result.tactics],
-            model_version=result.model_version,
-        )
-        return True
-    except StoreError as exc:
-        log.warning("could not queue a review item: %s", exc)
-        return False
+    return queue_for_review(
+        text, result, source="form", origin=user["username"] if user else "form"
+    )
 
 
 def _export(upload: Any, mode: str, raw: str) -> Any:

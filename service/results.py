@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from tokenscam import Result
+from flask import current_app
 
-__all__ = ["result_json", "Segment", "highlight", "VERDICT_LABELS"]
+from tokenscam import Result
+from tokenscam.store import StoreError
+
+__all__ = ["result_json", "queue_for_review", "Segment", "highlight", "VERDICT_LABELS"]
+
+log = logging.getLogger(__name__)
 
 VERDICT_LABELS = {"pass": "通过", "review": "待审核", "block": "拦截"}
 
@@ -22,6 +28,26 @@ def result_json(result: Result, message_id: Any, sender: Any = None) -> dict[str
     out["tactics"] = [t.to_dict() for t in result.tactics]
     out["top_terms"] = [t.to_dict() for t in result.top_terms]
     return out
+
+
+def queue_for_review(text: str, result: Result, *, source: str, origin: str) -> bool:
+    """Put a ``review`` result in the moderators' queue (text kept only if the operator enabled
+    it). A queue that cannot be written is logged, not raised: the caller's answer still stands."""
+    try:
+        current_app.extensions["tokenscam.store"].add_review_item(
+            source=source,
+            origin=origin,
+            text=text,
+            store_text=bool(current_app.config["STORE_TEXT"]),
+            score=result.score,
+            verdict=result.verdict,
+            tactics=[t.to_dict() for t in result.tactics],
+            model_version=result.model_version,
+        )
+    except StoreError as exc:
+        log.warning("could not queue a review item: %s", exc)
+        return False
+    return True
 
 
 @dataclass(frozen=True)
