@@ -317,3 +317,23 @@ def test_api_reviews_keep_text_only_when_enabled(make_app, tmp_path, detector) -
     app2 = make_app(STORE_API_REVIEWS=True, STORE_TEXT=True, INSTANCE_PATH=str(tmp_path / "i2"))
     app2.test_client().post("/api/v1/score", json={"text": text})
     assert app2.extensions["tokenscam.store"].review_items()[0]["text"] == text
+
+
+def test_a_queue_that_cannot_be_written_does_not_fail_scoring(
+    make_app, detector, monkeypatch, caplog
+) -> None:
+    from tokenscam.store import StoreError
+
+    text = _review_text(detector)
+    app = make_app(STORE_API_REVIEWS=True, STORE_TEXT=True)
+    store = app.extensions["tokenscam.store"]
+
+    def broken(**_: object) -> int:
+        raise StoreError("database is locked")
+
+    monkeypatch.setattr(store, "add_review_item", broken)
+    logger = logging.getLogger("service")  # does not propagate: listen to it directly
+    monkeypatch.setattr(logger, "handlers", [*logger.handlers, caplog.handler])
+    resp = app.test_client().post("/api/v1/score", json={"text": text})
+    assert resp.status_code == 200 and resp.get_json()["results"][0]["verdict"] == "review"
+    assert "could not queue a review item" in caplog.text and text not in caplog.text
