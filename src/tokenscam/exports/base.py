@@ -25,6 +25,7 @@ from ..errors import BadRecord, InputError
 
 __all__ = [
     "ChatMessage",
+    "OrphanLines",
     "Skipped",
     "Item",
     "ReadOptions",
@@ -69,6 +70,29 @@ class Skipped:
 
 
 Item = ChatMessage | Skipped | BadRecord
+
+
+class OrphanLines:
+    """Lines of a text export that belong to no message header, reported as one
+    :class:`BadRecord` per run (where it starts, how many lines) rather than one per line."""
+
+    def __init__(self, source: str, expected: str) -> None:
+        self.source = source
+        self.expected = expected  # what such a line should have looked like
+        self.start: int | None = None
+        self.count = 0
+
+    def add(self, lineno: int) -> None:
+        if self.start is None:
+            self.start = lineno
+        self.count += 1
+
+    def flush(self) -> Iterator[BadRecord]:
+        """The run so far as one BadRecord (nothing if there is none); starts a new run."""
+        if self.start is not None:
+            what = "line" if self.count == 1 else f"{self.count} lines"
+            yield BadRecord(self.source, self.start, f"{what} {self.expected}")
+        self.start, self.count = None, 0
 
 
 @dataclass(frozen=True)

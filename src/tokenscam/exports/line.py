@@ -33,6 +33,7 @@ from ..errors import BadRecord, InputError
 from .base import (
     ChatMessage,
     Item,
+    OrphanLines,
     ReadOptions,
     Skipped,
     clean_text,
@@ -235,20 +236,10 @@ class LineTxtReader:
         day: date | None = None
         started = False  # past the title block
         pending: _Message | None = None
-        orphan_start: int | None = None
-        orphan_count = 0
-
-        def orphans() -> Iterator[Item]:
-            nonlocal orphan_start, orphan_count
-            if orphan_start is not None:
-                what = "line" if orphan_count == 1 else f"{orphan_count} lines"
-                yield BadRecord(
-                    source,
-                    orphan_start,
-                    f"{what} before the first message; expected a date line or "
-                    "'TIME<TAB>Sender<TAB>Text'",
-                )
-            orphan_start, orphan_count = None, 0
+        orphans = OrphanLines(
+            source,
+            "before the first message; expected a date line or 'TIME<TAB>Sender<TAB>Text'",
+        )
 
         with open_text(path) as fh:
             lines = _Lines(fh)
@@ -280,11 +271,9 @@ class LineTxtReader:
                         continue
                     started = True
                     if parsed is False and m is None:
-                        if orphan_start is None:
-                            orphan_start = lineno
-                        orphan_count += 1
+                        orphans.add(lineno)
                         continue
-                    yield from orphans()
+                    yield from orphans.flush()
                     if pending is not None:
                         yield self._finish(pending, source, chat, tz)
                         pending = None
@@ -304,7 +293,7 @@ class LineTxtReader:
                     pending = None
                     continue
                 break
-            yield from orphans()
+            yield from orphans.flush()
             if pending is not None:
                 yield self._finish(pending, source, chat, tz)
 

@@ -32,7 +32,16 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from ..errors import BadRecord, InputError
-from .base import ChatMessage, Item, ReadOptions, Skipped, clean_text, iso_from_local, open_text
+from .base import (
+    ChatMessage,
+    Item,
+    OrphanLines,
+    ReadOptions,
+    Skipped,
+    clean_text,
+    iso_from_local,
+    open_text,
+)
 
 __all__ = ["WhatsAppTxtReader", "READERS"]
 
@@ -293,20 +302,11 @@ class WhatsAppTxtReader:
         chat = options.chat or _chat_name(path)
         source = path.name
         entry: _Entry | None = None
-        orphan_start: int | None = None  # first line of a run of lines that belong to no header
-        orphan_count = 0
-
-        def orphans() -> Iterator[Item]:
-            nonlocal orphan_start, orphan_count
-            if orphan_start is not None:
-                what = "line" if orphan_count == 1 else f"{orphan_count} lines"
-                yield BadRecord(
-                    source,
-                    orphan_start,
-                    f"{what} without a message header; expected 'DATE, TIME - Sender: text' "
-                    "or '[DATE, TIME] Sender: text'",
-                )
-            orphan_start, orphan_count = None, 0
+        orphans = OrphanLines(
+            source,
+            "without a message header; expected 'DATE, TIME - Sender: text' "
+            "or '[DATE, TIME] Sender: text'",
+        )
 
         with open_text(path) as fh:
             for lineno, raw in enumerate(fh, 1):
@@ -314,7 +314,7 @@ class WhatsAppTxtReader:
                 line = _clean(raw.replace(": \u200e", ": " + _LRM_FLAG, 1))
                 m = _header(line)
                 if m is not None:
-                    yield from orphans()
+                    yield from orphans.flush()
                     if entry is not None:
                         yield self._finish(entry, source, chat, day_first, tz)
                     entry = _Entry(lineno, m, m["rest"])
@@ -332,10 +332,8 @@ class WhatsAppTxtReader:
                             "expected a new 'DATE, TIME - Sender: text' header",
                         )
                         entry = None
-                    if orphan_start is None:
-                        orphan_start = lineno
-                    orphan_count += 1
-            yield from orphans()
+                    orphans.add(lineno)
+            yield from orphans.flush()
             if entry is not None:
                 yield self._finish(entry, source, chat, day_first, tz)
 
